@@ -1,0 +1,51 @@
+// A task: one application thread, as the Sentry sees it.
+
+import type { Regs } from '../abi/regs.js';
+import type { MemoryManager } from '../mm/mm.js';
+import type { PlatformThread } from '../platform/platform.js';
+import type { FdTable } from '../vfs/fd_table.js';
+import type { FsContext } from '../vfs/fs_context.js';
+import type { Credentials } from './credentials.js';
+import type { Kernel } from './kernel.js';
+import type { ThreadGroup } from './thread_group.js';
+
+export type TaskState = 'stopped' | 'running' | 'syscall' | 'dead';
+
+export class Task {
+  state: TaskState = 'stopped';
+  /** set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken at exit. */
+  clearChildTid = 0;
+  robustList = 0;
+  sigmask = 0n;
+  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  /** Set by execve/sigreturn: the handler replaced the registers, do not store rax. */
+  regsReplaced = false;
+  comm: string;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly tid: number,
+    readonly tg: ThreadGroup,
+    public thread: PlatformThread,
+    public mm: MemoryManager,
+    public fds: FdTable,
+    public fs: FsContext,
+    public creds: Credentials,
+    comm: string,
+  ) {
+    this.comm = comm;
+  }
+
+  get pid(): number {
+    return this.tg.pid;
+  }
+
+  /** App memory, checked (AppMemory). */
+  get mem(): MemoryManager {
+    return this.mm;
+  }
+
+  get regs(): Regs {
+    return this.thread.regs;
+  }
+}

@@ -1,0 +1,564 @@
+// The memory manager of one address space: VMAs, the page table (app page -> memory-file
+// page), lazy population on faults, copy-on-write after fork, and checked access to app
+// memory for the kernel. Host mappings in the stub are a cache of this state: they may be
+// dropped at any time and come back on the next fault.
+
+import { E } from '../abi/errno.js';
+import type { Result } from '../abi/result.js';
+import { err, isErr } from '../abi/result.js';
+import type { AddressSpace } from '../platform/platform.js';
+import type { AppMemory } from './app_memory.js';
+import type { Mappable } from './mappable.js';
+import { MemoryFile, PAGE, PAGE_SHIFT } from './memory_file.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, Vma, VmaList } from './vma.js';
+
+/** Lowest address the app may map (vm.mmap_min_addr). */
+export const USER_MIN = 0x10000;
+/** Everything from here up belongs to the stub (its code page, host stack, vDSO). */
+export const USER_MAX = 0x7fff00000000;
+/** Top of the initial stack (the loader maps it below this). */
+export const STACK_TOP = 0x7ffefffff000;
+/** Where top-down mmap starts: below the stack and its 128 MiB gap, as Linux places it. */
+export const MMAP_TOP = STACK_TOP - 128 * 1024 * 1024;
+
+/** Pages populated and mapped per fault, aligned: fewer traps for sequential access. */
+const FAULT_WINDOW_PAGES = 16;
+
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_SHARED_VALIDATE = 0x03;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_GROWSDOWN = 0x100;
+export const MAP_DENYWRITE = 0x800;
+export const MAP_EXECUTABLE = 0x1000;
+export const MAP_LOCKED = 0x2000;
+export const MAP_NORESERVE = 0x4000;
+export const MAP_POPULATE = 0x8000;
+export const MAP_NONBLOCK = 0x10000;
+export const MAP_STACK = 0x20000;
+export const MAP_HUGETLB = 0x40000;
+export const MAP_SYNC = 0x80000;
+export const MAP_FIXED_NOREPLACE = 0x100000;
+
+const pageDown = (a: number): number => Math.floor(a / PAGE) * PAGE;
+const pageUp = (a: number): number => Math.ceil(a / PAGE) * PAGE;
+
+export interface MmapRequest {
+  addr: number;
+  len: number;
+  prot: number;
+  flags: number;
+  file?: Mappable;
+  offset: number;
+  name?: string;
+}
+
+export class MemoryManager implements AppMemory {
+  readonly vmas: VmaList;
+  /** app page number -> memory-file page number */
+  readonly pt: Map<number, number>;
+  /** app page number -> prot it is mapped with in the stub (absent: not mapped there) */
+  private readonly host = new Map<number, number>();
+  brkBase = 0;
+  brkCur = 0;
+  /** Set when the address space has been released (process gone). */
+  private released = false;
+
+  constructor(
+    readonly mf: MemoryFile,
+    readonly as: AddressSpace,
+    vmas?: VmaList,
+    pt?: Map<number, number>,
+  ) {
+    this.vmas = vmas ?? new VmaList();
+    this.pt = pt ?? new Map();
+  }
+
+  /** Resident pages, for /proc and accounting. */
+  get residentPages(): number {
+    return this.pt.size;
+  }
+
+  // ---- mapping operations (the mmap family) ----
+
+  /** mmap(2) after argument decoding; returns the address or an errno. */
+  mmap(req: MmapRequest): Result<number> {
+    const { prot, flags } = req;
+    if (req.len === 0) return err(E.EINVAL);
+    const len = pageUp(req.len);
+    if (len > USER_MAX || len < req.len) return err(E.ENOMEM);
+    if (req.offset % PAGE !== 0) return err(E.EINVAL);
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return err(E.EINVAL);
+    const type = flags & MAP_SHARED_VALIDATE;
+    if (type === 0) return err(E.EINVAL);
+    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    let addr: number;
+    if (fixed) {
+      if (req.addr % PAGE !== 0) return err(E.EINVAL);
+      if (req.addr < USER_MIN || req.addr + len > USER_MAX) return err(fixed && req.addr < USER_MIN ? E.EPERM : E.ENOMEM);
+      if ((flags & MAP_FIXED_NOREPLACE) !== 0 && this.vmas.overlapping(req.addr, req.addr + len).length > 0) return err(E.EEXIST);
+      addr = req.addr;
+    } else {
+      const hint = pageDown(req.addr);
+      if (hint >= USER_MIN && hint + len <= USER_MAX && this.vmas.overlapping(hint, hint + len).length === 0) addr = hint;
+      else {
+        const a = this.vmas.findGapTopDown(len, MMAP_TOP, USER_MIN);
+        if (a === undefined) return err(E.ENOMEM);
+        addr = a;
+      }
+    }
+    this.unmapRange(addr, addr + len);
+    const vma: Vma = {
+      start: addr,
+      end: addr + len,
+      prot,
+      shared: type === MAP_SHARED || type === MAP_SHARED_VALIDATE,
+      file: req.file,
+      fileOffset: req.offset,
+      growsDown: (flags & MAP_GROWSDOWN) !== 0,
+      name: req.name,
+    };
+    this.vmas.insert(vma);
+    return addr;
+  }
+
+  munmap(addr: number, len: number): Result<number> {
+    if (addr % PAGE !== 0 || len === 0) return err(E.EINVAL);
+    const end = addr + pageUp(len);
+    if (end > USER_MAX || end < addr) return err(E.EINVAL);
+    this.unmapRange(addr, end);
+    return 0;
+  }
+
+  /** Drops VMAs and pages in [start, end). */
+  private unmapRange(start: number, end: number): void {
+    const removed = this.vmas.remove(start, end);
+    if (removed.length === 0) return;
+    this.dropPages(start, end);
+  }
+
+  /** Releases the pages backing [start, end) and their host mappings. */
+  private dropPages(start: number, end: number): void {
+    const first = start / PAGE;
+    const last = end / PAGE;
+    let hostHad = false;
+    const drop = (vpn: number): void => {
+      const ppn = this.pt.get(vpn);
+      if (ppn !== undefined) {
+        this.mf.release(ppn);
+        this.pt.delete(vpn);
+      }
+      if (this.host.delete(vpn)) hostHad = true;
+    };
+    if (last - first > this.pt.size + this.host.size) {
+      for (const vpn of [...this.pt.keys()]) if (vpn >= first && vpn < last) drop(vpn);
+      for (const vpn of [...this.host.keys()]) if (vpn >= first && vpn < last) drop(vpn);
+    } else {
+      for (let vpn = first; vpn < last; vpn++) drop(vpn);
+    }
+    if (hostHad && !this.released) this.as.unmap(start, end - start);
+  }
+
+  /** Forgets host mappings in [start, end) so they are re-made (with current prot) on fault. */
+  private invalidateHost(start: number, end: number): void {
+    const first = start / PAGE;
+    const last = end / PAGE;
+    let had = false;
+    if (last - first > this.host.size) {
+      for (const vpn of [...this.host.keys()]) if (vpn >= first && vpn < last) had = this.host.delete(vpn) || had;
+    } else {
+      for (let vpn = first; vpn < last; vpn++) had = this.host.delete(vpn) || had;
+    }
+    if (had && !this.released) this.as.unmap(start, end - start);
+  }
+
+  mprotect(addr: number, len: number, prot: number): Result<number> {
+    if (addr % PAGE !== 0) return err(E.EINVAL);
+    const PROT_GROWSDOWN = 0x01000000;
+    const PROT_GROWSUP = 0x02000000;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) !== 0) return err(E.EINVAL);
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    if (len === 0) return 0;
+    const end = addr + pageUp(len);
+    if (end > USER_MAX || end < addr) return err(E.ENOMEM);
+    if (!this.vmas.covers(addr, end)) return err(E.ENOMEM);
+    // A shared file mapping may not gain write access the file does not allow: our files
+    // are only ever mapped shared read-only (see sys_mmap), so refuse.
+    for (const v of this.vmas.overlapping(addr, end)) {
+      if (v.shared && v.file !== undefined && (prot & PROT_WRITE) !== 0) return err(E.EACCES);
+    }
+    this.vmas.protect(addr, end, prot);
+    this.invalidateHost(addr, end);
+    return 0;
+  }
+
+  madviseDontNeed(addr: number, len: number): Result<number> {
+    if (addr % PAGE !== 0) return err(E.EINVAL);
+    const end = addr + pageUp(len);
+    for (const v of this.vmas.overlapping(addr, end)) {
+      // Shared pages stay (other mappers see them); private ones read back as zero or file data.
+      if (!v.shared) this.dropPages(Math.max(v.start, addr), Math.min(v.end, end));
+    }
+    return 0;
+  }
+
+  /** brk(2): Linux returns the (possibly unchanged) break, never an error. */
+  brk(newBrk: number): number {
+    if (newBrk === 0 || newBrk < this.brkBase) return this.brkCur;
+    const oldTop = pageUp(this.brkCur);
+    const newTop = pageUp(newBrk);
+    if (newTop > oldTop) {
+      if (this.vmas.overlapping(oldTop, newTop).length > 0 || newTop > MMAP_TOP) return this.brkCur;
+      const r = this.mmap({ addr: oldTop, len: newTop - oldTop, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, offset: 0, name: '[heap]' });
+      if (isErr(r)) return this.brkCur;
+    } else if (newTop < oldTop) {
+      this.unmapRange(newTop, oldTop);
+    }
+    this.brkCur = newBrk;
+    return this.brkCur;
+  }
+
+  /** mremap(2). */
+  mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number): Result<number> {
+    const MREMAP_MAYMOVE = 1;
+    const MREMAP_FIXED = 2;
+    const MREMAP_DONTUNMAP = 4;
+    if (oldAddr % PAGE !== 0 || (flags & ~7) !== 0) return err(E.EINVAL);
+    if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) return err(E.EINVAL);
+    if ((flags & MREMAP_DONTUNMAP) !== 0) return err(E.EINVAL);
+    oldLen = pageUp(oldLen);
+    newLen = pageUp(newLen);
+    if (newLen === 0) return err(E.EINVAL);
+    const v = this.vmas.find(oldAddr);
+    if (v === undefined) return err(E.EFAULT);
+    if (oldLen === 0) return err(E.EINVAL); // duplicating shared mappings is not supported
+    if (oldAddr + oldLen > v.end) return err(E.EFAULT);
+    if ((flags & MREMAP_FIXED) === 0) {
+      if (newLen <= oldLen) {
+        if (newLen < oldLen) this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+        return oldAddr;
+      }
+      // Grow in place when the VMA ends here and the space after it is free.
+      if (oldAddr + oldLen === v.end && v.end + (newLen - oldLen) <= MMAP_TOP + (USER_MAX - MMAP_TOP) &&
+          this.vmas.overlapping(v.end, oldAddr + newLen).length === 0) {
+        v.end = oldAddr + newLen;
+        return oldAddr;
+      }
+      if ((flags & MREMAP_MAYMOVE) === 0) return err(E.ENOMEM);
+    }
+    let dest: number;
+    if ((flags & MREMAP_FIXED) !== 0) {
+      if (newAddr % PAGE !== 0 || newAddr < USER_MIN || newAddr + newLen > USER_MAX) return err(E.EINVAL);
+      if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) return err(E.EINVAL);
+      this.unmapRange(newAddr, newAddr + newLen);
+      dest = newAddr;
+    } else {
+      const a = this.vmas.findGapTopDown(newLen, MMAP_TOP, USER_MIN);
+      if (a === undefined) return err(E.ENOMEM);
+      dest = a;
+    }
+    // Move the VMA piece and its pages.
+    const pieces = this.vmas.remove(oldAddr, oldAddr + oldLen);
+    const delta = dest - oldAddr;
+    for (const p of pieces) this.vmas.insert({ ...p, start: p.start + delta, end: p.end + delta });
+    const moved = pieces.length > 0 ? pieces[pieces.length - 1] : v;
+    if (newLen > oldLen) {
+      this.vmas.insert({ ...moved, start: dest + oldLen, end: dest + newLen, fileOffset: moved.fileOffset + (moved.end - moved.start) });
+    } else if (newLen < oldLen) {
+      this.vmas.remove(dest + newLen, dest + oldLen);
+    }
+    const first = oldAddr / PAGE;
+    const n = oldLen / PAGE;
+    const keep = newLen / PAGE;
+    for (let i = 0; i < n; i++) {
+      const ppn = this.pt.get(first + i);
+      if (ppn === undefined) continue;
+      this.pt.delete(first + i);
+      if (i < keep) this.pt.set(first + i + delta / PAGE, ppn);
+      else this.mf.release(ppn);
+    }
+    this.invalidateHost(oldAddr, oldAddr + oldLen);
+    return dest;
+  }
+
+  // ---- faults ----
+
+  /**
+   * Handles a host fault at addr in the stub. Returns true when the access is now
+   * possible (retry the instruction), false when the app must get SIGSEGV.
+   */
+  handleFault(addr: number): boolean {
+    if (addr < USER_MIN || addr >= USER_MAX) return false;
+    const v = this.vmas.find(addr);
+    if (v === undefined || v.prot === 0) return false;
+    const vpn = Math.floor(addr / PAGE);
+    const hostProt = this.host.get(vpn);
+    if (hostProt === undefined) return this.populateAndMap(v, vpn);
+    // Mapped already: the only fault we can fix is a write to a copy-on-write page.
+    if ((v.prot & PROT_WRITE) === 0 || (hostProt & PROT_WRITE) !== 0) return false;
+    const r = this.pageForWrite(vpn, v);
+    if (isErr(r)) return false;
+    const ppn = this.pt.get(vpn)!;
+    this.as.map(vpn * PAGE, PAGE, v.prot, ppn * PAGE);
+    this.host.set(vpn, v.prot);
+    return true;
+  }
+
+  /** Populates the fault window around vpn inside v and maps it in the stub. */
+  private populateAndMap(v: Vma, vpn: number): boolean {
+    const winStart = Math.max(Math.floor(vpn / FAULT_WINDOW_PAGES) * FAULT_WINDOW_PAGES, v.start / PAGE);
+    const winEnd = Math.min(winStart - (winStart % FAULT_WINDOW_PAGES) + FAULT_WINDOW_PAGES, v.end / PAGE);
+    const missing: number[] = [];
+    for (let p = winStart; p < winEnd; p++) if (!this.pt.has(p)) missing.push(p);
+    if (missing.length > 0) {
+      const pages = this.mf.alloc(missing.length);
+      if (isErr(pages)) return false;
+      for (let i = 0; i < missing.length; i++) {
+        this.pt.set(missing[i], pages[i]);
+        this.fill(v, missing[i], pages[i]);
+      }
+    }
+    // Map runs of pages contiguous in the file with the same prot.
+    let runStart = -1;
+    let runPpn = 0;
+    let runProt = 0;
+    const flushRun = (end: number): void => {
+      if (runStart >= 0) {
+        this.as.map(runStart * PAGE, (end - runStart) * PAGE, runProt, runPpn * PAGE);
+        for (let p = runStart; p < end; p++) this.host.set(p, runProt);
+      }
+      runStart = -1;
+    };
+    for (let p = winStart; p < winEnd; p++) {
+      if (this.host.has(p)) {
+        flushRun(p);
+        continue;
+      }
+      const ppn = this.pt.get(p)!;
+      const prot = !v.shared && this.mf.refcount(ppn) > 1 ? v.prot & ~PROT_WRITE : v.prot;
+      if (runStart >= 0 && ppn === runPpn + (p - runStart) && prot === runProt) continue;
+      flushRun(p);
+      runStart = p;
+      runPpn = ppn;
+      runProt = prot;
+    }
+    flushRun(winEnd);
+    return true;
+  }
+
+  /** Fills a fresh (zeroed) page with its file contents, if file-backed. */
+  private fill(v: Vma, vpn: number, ppn: number): void {
+    if (v.file === undefined) return;
+    const off = v.fileOffset + (vpn * PAGE - v.start);
+    v.file.readSync(off, this.mf.page(ppn));
+  }
+
+  /** The page backing vpn for a kernel read, populating it if needed. */
+  private pageForRead(vpn: number, v: Vma): Result<Uint8Array> {
+    let ppn = this.pt.get(vpn);
+    if (ppn === undefined) {
+      const pages = this.mf.alloc(1);
+      if (isErr(pages)) return pages;
+      ppn = pages[0];
+      this.pt.set(vpn, ppn);
+      this.fill(v, vpn, ppn);
+    }
+    return this.mf.page(ppn);
+  }
+
+  /** The page backing vpn for a write: private shared-by-fork pages are copied first. */
+  private pageForWrite(vpn: number, v: Vma): Result<Uint8Array> {
+    const ppn = this.pt.get(vpn);
+    if (ppn === undefined) return this.pageForRead(vpn, v);
+    if (v.shared || this.mf.refcount(ppn) === 1) return this.mf.page(ppn);
+    const fresh = this.mf.alloc(1);
+    if (isErr(fresh)) return fresh;
+    const np = fresh[0];
+    this.mf.page(np).set(this.mf.page(ppn));
+    this.mf.release(ppn);
+    this.pt.set(vpn, np);
+    if (this.host.delete(vpn) && !this.released) this.as.unmap(vpn * PAGE, PAGE);
+    return this.mf.page(np);
+  }
+
+  // ---- kernel access to app memory (AppMemory) ----
+
+  /**
+   * Visits [addr, addr+len) page by page, checking VMAs and prot. `force` ignores prot
+   * (the loader writing read-only segments, like the kernel's own setup).
+   */
+  private access(addr: number, len: number, write: boolean, force: boolean,
+    fn: (page: Uint8Array, pageOff: number, bufOff: number, n: number) => void): Result<void> {
+    if (len === 0) return undefined;
+    if (!Number.isSafeInteger(addr) || addr < 0 || addr + len > USER_MAX || len < 0) return err(E.EFAULT);
+    let done = 0;
+    let v: Vma | undefined;
+    while (done < len) {
+      const a = addr + done;
+      if (v === undefined || a >= v.end) {
+        v = this.vmas.find(a);
+        if (v === undefined) return err(E.EFAULT);
+        if (!force && (v.prot & (write ? PROT_WRITE : PROT_READ)) === 0) return err(E.EFAULT);
+      }
+      const vpn = Math.floor(a / PAGE);
+      const off = a - vpn * PAGE;
+      const n = Math.min(PAGE - off, len - done);
+      const page = write ? this.pageForWrite(vpn, v) : this.pageForRead(vpn, v);
+      if (isErr(page)) return page;
+      fn(page, off, done, n);
+      done += n;
+    }
+    return undefined;
+  }
+
+  readInto(addr: number, dst: Uint8Array): Result<void> {
+    return this.access(addr, dst.length, false, false, (page, po, bo, n) => dst.set(page.subarray(po, po + n), bo));
+  }
+
+  copyIn(addr: number, len: number): Result<Uint8Array> {
+    if (len < 0 || len > 0x7fffffff) return err(E.EFAULT);
+    const out = new Uint8Array(len);
+    const r = this.readInto(addr, out);
+    return isErr(r) ? r : out;
+  }
+
+  copyOut(addr: number, src: Uint8Array): Result<void> {
+    return this.access(addr, src.length, true, false, (page, po, bo, n) => page.set(src.subarray(bo, bo + n), po));
+  }
+
+  /** copyOut ignoring prot, for the loader (bss tails and the stack of a fresh image). */
+  copyOutForce(addr: number, src: Uint8Array): Result<void> {
+    return this.access(addr, src.length, true, true, (page, po, bo, n) => page.set(src.subarray(bo, bo + n), po));
+  }
+
+  zero(addr: number, len: number): Result<void> {
+    return this.access(addr, len, true, false, (page, po, _bo, n) => page.fill(0, po, po + n));
+  }
+
+  zeroForce(addr: number, len: number): Result<void> {
+    return this.access(addr, len, true, true, (page, po, _bo, n) => page.fill(0, po, po + n));
+  }
+
+  readCString(addr: number, maxLen: number): Result<string> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let a = addr;
+    while (total <= maxLen) {
+      const pageEnd = (Math.floor(a / PAGE) + 1) * PAGE;
+      const n = Math.min(pageEnd - a, maxLen + 1 - total);
+      const chunk = this.copyIn(a, n);
+      if (isErr(chunk)) return chunk;
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        parts.push(chunk.subarray(0, nul));
+        total += nul;
+        const all = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        return Buffer.from(all.buffer, all.byteOffset, all.length).toString('utf8');
+      }
+      parts.push(chunk);
+      total += n;
+      a += n;
+    }
+    return err(E.ENAMETOOLONG);
+  }
+
+  /** Reads a NUL-terminated string as raw bytes (paths and argv are bytes, not UTF-8). */
+  readCBytes(addr: number, maxLen: number): Result<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let a = addr;
+    while (total <= maxLen) {
+      const pageEnd = (Math.floor(a / PAGE) + 1) * PAGE;
+      const n = Math.min(pageEnd - a, maxLen + 1 - total);
+      const chunk = this.copyIn(a, n);
+      if (isErr(chunk)) return chunk;
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        parts.push(chunk.subarray(0, nul));
+        return parts.length === 1 ? parts[0] : new Uint8Array(Buffer.concat(parts));
+      }
+      parts.push(chunk);
+      total += n;
+      a += n;
+    }
+    return err(E.E2BIG);
+  }
+
+  private scratch = new Uint8Array(8);
+  private scratchView = new DataView(this.scratch.buffer);
+
+  readU32(addr: number): Result<number> {
+    const r = this.readInto(addr, this.scratch.subarray(0, 4));
+    return isErr(r) ? r : this.scratchView.getUint32(0, true);
+  }
+
+  readU64(addr: number): Result<number> {
+    const r = this.readInto(addr, this.scratch);
+    return isErr(r) ? r : this.scratchView.getUint32(0, true) + this.scratchView.getUint32(4, true) * 4294967296;
+  }
+
+  writeU32(addr: number, v: number): Result<void> {
+    this.scratchView.setUint32(0, v >>> 0, true);
+    return this.copyOut(addr, this.scratch.subarray(0, 4));
+  }
+
+  writeU64(addr: number, v: number): Result<void> {
+    this.scratchView.setBigUint64(0, BigInt.asUintN(64, BigInt(Math.trunc(v))), true);
+    return this.copyOut(addr, this.scratch.subarray(0, 8));
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * fork: a new manager over `childAs` sharing every page; private pages become
+   * copy-on-write in both (the parent's writable host mappings are dropped so its next
+   * write faults and copies).
+   */
+  fork(childAs: AddressSpace): MemoryManager {
+    const child = new MemoryManager(this.mf, childAs, this.vmas.clone(), new Map(this.pt));
+    for (const ppn of this.pt.values()) this.mf.incRef(ppn);
+    child.brkBase = this.brkBase;
+    child.brkCur = this.brkCur;
+    for (const v of this.vmas.list) {
+      if (!v.shared && (v.prot & PROT_WRITE) !== 0) this.invalidateHost(v.start, v.end);
+    }
+    return child;
+  }
+
+  /** Frees every page; the address space itself is released by its owner. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const ppn of this.pt.values()) this.mf.release(ppn);
+    this.pt.clear();
+    this.host.clear();
+    this.vmas.list.length = 0;
+  }
+
+  /** The loader's view: writes ignore prot, as the kernel's own setup of a new image does. */
+  loaderView(): LoaderMemoryImpl {
+    return new LoaderMemoryImpl(this);
+  }
+}
+
+/** Implements sentry/loader's LoaderMemory over a MemoryManager. */
+export class LoaderMemoryImpl {
+  constructor(private readonly mm: MemoryManager) {}
+  mapAnonymous(addr: number, len: number, prot: number, fixed: boolean): Result<number> {
+    return this.mm.mmap({ addr, len, prot, flags: MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED : 0), offset: 0 });
+  }
+  mapFile(addr: number, len: number, prot: number, fixed: boolean, file: Mappable, offset: number): Result<number> {
+    return this.mm.mmap({ addr, len, prot, flags: MAP_PRIVATE | (fixed ? MAP_FIXED : 0), offset, file });
+  }
+  copyOut(addr: number, src: Uint8Array): Result<void> {
+    return this.mm.copyOutForce(addr, src);
+  }
+  zero(addr: number, len: number): Result<void> {
+    return this.mm.zeroForce(addr, len);
+  }
+  setBrkBase(addr: number): void {
+    this.mm.brkBase = addr;
+    this.mm.brkCur = addr;
+  }
+}

@@ -1,0 +1,32 @@
+// The Internet checksum (RFC 1071): a one's-complement sum of 16-bit words. Sums are kept
+// unfolded as JS numbers (exact up to 2^53) so they chain across pseudo-header and payload.
+
+/** Unfolded sum of the big-endian 16-bit words of data[start, end); an odd tail is padded with zero. */
+export function sum16(data: Uint8Array, start = 0, end = data.length, initial = 0): number {
+  let s = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) s += (data[i] << 8) | data[i + 1];
+  if (i < end) s += data[i] << 8;
+  return s;
+}
+
+/** Fold carries into 16 bits. */
+export function fold(s: number): number {
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return s;
+}
+
+/** The checksum field value: complement of the folded sum. */
+export function checksum(data: Uint8Array, start = 0, end = data.length, initial = 0): number {
+  return ~fold(sum16(data, start, end, initial)) & 0xffff;
+}
+
+/** Sum of the IPv4 pseudo-header used by TCP and UDP (RFC 793, RFC 768). */
+export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+}
+
+/** True when a received buffer (checksum field included) sums to all-ones. */
+export function verifyChecksum(data: Uint8Array, start = 0, end = data.length, initial = 0): boolean {
+  return fold(sum16(data, start, end, initial)) === 0xffff;
+}

@@ -1,0 +1,371 @@
+// The ptrace platform: each address space is a stub process cloned from a master stub,
+// each app thread a host thread in it, run with PTRACE_SYSEMU so the host kernel never
+// executes an app syscall. Stops reach Node's loop through the addon's waiter thread.
+
+import { E } from '../../abi/errno.js';
+import { REG, Regs } from '../../abi/regs.js';
+import type { Result } from '../../abi/result.js';
+import { err } from '../../abi/result.js';
+import { SYS } from '../../abi/sysno.js';
+import { MemoryFile } from '../../mm/memory_file.js';
+import type { AddressSpace, Platform, PlatformThread, TrapEvent } from '../platform.js';
+import { native, NativeAddon, stubPath } from './native.js';
+
+const MODE_SYSEMU = 0;
+const SIGTRAP = 5;
+const SIGSTOP = 19;
+const SIGKILL = 9;
+const SYSCALL_STOP = SIGTRAP | 0x80;
+/** The memory file's fd number inside every stub. */
+const STUB_MEMFD = 3;
+const MAP_SHARED = 0x01;
+const MAP_FIXED = 0x10;
+const CLONE_VM = 0x100;
+const CLONE_FS = 0x200;
+const CLONE_FILES = 0x400;
+const CLONE_SIGHAND = 0x800;
+const CLONE_PARENT = 0x8000;
+const CLONE_THREAD = 0x10000;
+const SIGCHLD = 17;
+/** How long to poll for the next stop before going back to Node's loop (µs). */
+const SPIN_US = 60;
+/** Stops handled in one synchronous burst before yielding to the loop. */
+const BURST = 256;
+
+type HostOp = [nr: number, a0: number, a1: number, a2: number];
+
+class PtraceAddressSpace implements AddressSpace {
+  readonly threads = new Set<PtraceThread>();
+  private pending: HostOp[] = [];
+  released = false;
+
+  constructor(readonly platform: PtracePlatform, readonly pid: number) {}
+
+  /** A thread of this process stopped under our control, through which we can inject. */
+  private stoppedThread(): PtraceThread | undefined {
+    for (const t of this.threads) if (t.stopped && !t.dead) return t;
+    return undefined;
+  }
+
+  private op(nr: number, a0: number, a1: number, a2: number): void {
+    if (this.released) return;
+    this.pending.push([nr, a0, a1, a2]);
+    if (this.stoppedThread() !== undefined) this.flush();
+  }
+
+  map(addr: number, len: number, prot: number, fileOffset: number): void {
+    if (this.released) return;
+    // mmap carries six arguments; keep them apart from the three-argument ops.
+    this.pending.push([SYS.mmap, addr, len, prot]);
+    this.pendingOffsets.set(this.pending.length - 1, fileOffset);
+    if (this.stoppedThread() !== undefined) this.flush();
+  }
+  private pendingOffsets = new Map<number, number>();
+
+  unmap(addr: number, len: number): void {
+    this.op(SYS.munmap, addr, len, 0);
+  }
+
+  protect(addr: number, len: number, prot: number): void {
+    this.op(SYS.mprotect, addr, len, prot);
+  }
+
+  flush(): void {
+    if (this.pending.length === 0 || this.released) return;
+    const t = this.stoppedThread();
+    if (t === undefined) return;
+    const n = this.pending.length;
+    const calls = this.platform.batchCalls(n);
+    for (let i = 0; i < n; i++) {
+      const [nr, a0, a1, a2] = this.pending[i];
+      const b = i * 7;
+      calls[b] = nr;
+      calls[b + 1] = a0;
+      calls[b + 2] = a1;
+      calls[b + 3] = a2;
+      if (nr === SYS.mmap) {
+        calls[b + 4] = MAP_SHARED | MAP_FIXED;
+        calls[b + 5] = STUB_MEMFD;
+        calls[b + 6] = this.pendingOffsets.get(i) ?? 0;
+      } else {
+        calls[b + 4] = 0;
+        calls[b + 5] = 0;
+        calls[b + 6] = 0;
+      }
+    }
+    this.pending = [];
+    this.pendingOffsets.clear();
+    const results = this.platform.batchResults(n);
+    const done = this.platform.n.injectBatch(t.hostTid, calls, results, n);
+    if (done !== n || results.subarray(0, n).some((r) => r < 0 && r > -4096)) {
+      // The host refused a mapping we asked for: the stub's view can no longer be trusted,
+      // so end this address space rather than run the app on wrong memory.
+      this.platform.log(`stub ${this.pid}: host mapping failed (done=${done}/${n}); killing it`);
+      this.release();
+    }
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.pending = [];
+    this.platform.n.kill(this.pid, SIGKILL);
+    for (const t of this.threads) {
+      t.dead = true;
+      this.platform.threads.delete(t.hostTid);
+    }
+    this.platform.spaces.delete(this.pid);
+  }
+}
+
+class PtraceThread implements PlatformThread {
+  readonly regs = new Regs();
+  stopped = true;
+  dead = false;
+  /** The regs buffer holds what the host has (no SETREGS needed on resume). */
+  private regsDirty = true;
+  private fp?: Uint8Array;
+  private fpLen = 0;
+  private fpDirty = false;
+
+  constructor(readonly platform: PtracePlatform, readonly as: PtraceAddressSpace, readonly hostTid: number) {}
+
+  /** Called at each stop: the fresh registers. */
+  loadRegs(): void {
+    this.platform.n.getRegs(this.hostTid, this.regs.bytes);
+    this.regsDirty = false;
+    this.fp = undefined;
+    this.fpDirty = false;
+  }
+
+  markRegsDirty(): void {
+    this.regsDirty = true;
+  }
+
+  getFpState(): Uint8Array {
+    if (this.fp === undefined) {
+      const buf = new Uint8Array(8192);
+      const n = this.platform.n.getFpregs(this.hostTid, buf);
+      this.fpLen = n > 0 ? n : 512;
+      this.fp = buf.subarray(0, this.fpLen);
+    }
+    return this.fp;
+  }
+
+  setFpState(state: Uint8Array): void {
+    const cur = this.getFpState();
+    cur.set(state.subarray(0, Math.min(state.length, cur.length)));
+    this.fpDirty = true;
+  }
+
+  resume(): void {
+    if (this.dead || !this.stopped) return;
+    this.as.flush();
+    if (this.as.released) return;
+    // Registers are always written back: handlers set rax and may change anything.
+    this.platform.n.setRegs(this.hostTid, this.regs.bytes);
+    this.regsDirty = false;
+    if (this.fpDirty && this.fp !== undefined) this.platform.n.setFpregs(this.hostTid, this.fp, this.fpLen);
+    this.fpDirty = false;
+    this.stopped = false;
+    const r = this.platform.n.resume(this.hostTid, MODE_SYSEMU, 0);
+    if (r < 0) {
+      this.platform.log(`resume of host thread ${this.hostTid} failed: ${r}`);
+      this.dead = true;
+      return;
+    }
+    this.platform.resumedSinceDrain = true;
+  }
+
+  exit(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.as.threads.delete(this);
+    this.platform.threads.delete(this.hostTid);
+    if (this.as.threads.size === 0) {
+      this.as.release();
+      return;
+    }
+    // Ends only this host thread: exit(2) injected through the trampoline.
+    const regs = this.regs.clone();
+    regs.set(REG.rax, SYS.exit);
+    regs.set(REG.rdi, 0);
+    regs.set(REG.rip, this.platform.n.STUB_SYSCALL_ADDR);
+    regs.set(REG.orig_rax, -1);
+    this.platform.n.setRegs(this.hostTid, regs.bytes);
+    this.platform.n.resume(this.hostTid, 1, 0);
+  }
+}
+
+export class PtracePlatform implements Platform {
+  readonly name = 'ptrace';
+  readonly n: NativeAddon;
+  readonly memoryFile: MemoryFile;
+  private readonly masterPid: number;
+  readonly threads = new Map<number, PtraceThread>();
+  readonly spaces = new Map<number, PtraceAddressSpace>();
+  onTrap: (thread: PlatformThread, ev: TrapEvent) => void = () => {};
+  resumedSinceDrain = false;
+  private readonly events = new Int32Array(512);
+  private readonly siginfo = new Uint8Array(128);
+  private calls = new Float64Array(7 * 64);
+  private results = new Float64Array(64);
+  private pumping = false;
+  private active = true;
+  private pumpScheduled = false;
+
+  constructor(readonly log: (msg: string) => void, memoryBytes = 16 * 2 ** 30) {
+    this.n = native();
+    const chunk = 2 ** 30;
+    const mf = this.n.memfileCreate(memoryBytes, chunk);
+    if (typeof mf === 'number') throw new Error(`tsvisor: cannot create the memory file: errno ${-mf}`);
+    const [fd, ...chunks] = mf;
+    this.memoryFile = new MemoryFile({ fd, chunks, punch: (off, len) => void this.n.memfilePunch(fd, off, len) });
+    const pid = this.n.stubSpawn(stubPath(), fd);
+    if (pid < 0) throw new Error(`tsvisor: cannot start the stub (${stubPath()}): errno ${-pid}`);
+    this.masterPid = pid;
+    const r = this.n.waiterStart(() => this.pump());
+    if (r < 0) throw new Error(`tsvisor: cannot start the ptrace waiter: errno ${-r}`);
+    this.n.waiterArm();
+  }
+
+  batchCalls(n: number): Float64Array {
+    if (this.calls.length < n * 7) this.calls = new Float64Array(n * 7 * 2);
+    return this.calls;
+  }
+
+  batchResults(n: number): Float64Array {
+    if (this.results.length < n) this.results = new Float64Array(n * 2);
+    return this.results;
+  }
+
+  /** A new, empty stub process cloned from the master (CLONE_PARENT: we reap it). */
+  newAddressSpace(): Result<AddressSpace> {
+    const r = this.n.inject(this.masterPid, SYS.clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0, 0);
+    if (typeof r === 'number') return err(-r);
+    const [ret, child] = r;
+    if (ret < 0) return err(-ret);
+    const pid = child > 0 ? child : ret;
+    const st = this.n.waitStopped(pid);
+    if (st < 0 || (st & 0xff) !== 0x7f) return err(E.EAGAIN);
+    const as = new PtraceAddressSpace(this, pid);
+    this.spaces.set(pid, as);
+    // The stub's first thread parks until newThread() claims it.
+    as.threads.add(new PtraceThread(this, as, pid));
+    return as;
+  }
+
+  newThread(asIn: AddressSpace, regs: Regs): Result<PlatformThread> {
+    const as = asIn as PtraceAddressSpace;
+    if (as.released) return err(E.ESRCH);
+    // The first thread of a fresh stub is the one it was cloned with.
+    for (const t of as.threads) {
+      if (!this.threads.has(t.hostTid) && !t.dead) {
+        this.threads.set(t.hostTid, t);
+        t.regs.copyFrom(regs);
+        t.markRegsDirty();
+        return t;
+      }
+    }
+    const via = [...as.threads].find((t) => t.stopped && !t.dead);
+    if (via === undefined) return err(E.EAGAIN);
+    const flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+    const r = this.n.inject(via.hostTid, SYS.clone, flags, 0, 0, 0, 0, 0);
+    if (typeof r === 'number') return err(-r);
+    const [ret, tid] = r;
+    if (ret < 0) return err(-ret);
+    const st = this.n.waitStopped(tid);
+    if (st < 0) return err(E.EAGAIN);
+    const t = new PtraceThread(this, as, tid);
+    as.threads.add(t);
+    this.threads.set(tid, t);
+    t.regs.copyFrom(regs);
+    t.markRegsDirty();
+    return t;
+  }
+
+  setActive(active: boolean): void {
+    this.active = active;
+    this.n.waiterRef(active ? 1 : 0);
+  }
+
+  /** Drains every pending stop and dispatches it; polls briefly for more while busy. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      let handled = 0;
+      let spin = 0;
+      for (;;) {
+        this.resumedSinceDrain = false;
+        const count = this.n.waitAll(this.events, spin);
+        if (count <= 0) break;
+        for (let i = 0; i < count; i++) this.dispatch(this.events[2 * i], this.events[2 * i + 1]);
+        handled += count;
+        if (handled >= BURST) {
+          // Let timers, I/O and promise continuations run, then come back.
+          if (!this.pumpScheduled) {
+            this.pumpScheduled = true;
+            setImmediate(() => {
+              this.pumpScheduled = false;
+              this.pump();
+            });
+          }
+          break;
+        }
+        spin = this.resumedSinceDrain ? SPIN_US : 0;
+      }
+    } finally {
+      this.pumping = false;
+      this.n.waiterArm();
+    }
+  }
+
+  private dispatch(tid: number, status: number): void {
+    const t = this.threads.get(tid);
+    const exited = (status & 0x7f) === 0 || ((status & 0x7f) !== 0x7f && (status & 0x7f) !== 0);
+    if (t === undefined) {
+      // A stub's parked first thread, a killed stub being reaped, or an exiting host thread.
+      if (!exited) {
+        const sp = [...this.spaces.values()].find((s) => [...s.threads].some((x) => x.hostTid === tid));
+        if (sp === undefined && tid !== this.masterPid) this.n.resume(tid, 1, 0);
+      }
+      return;
+    }
+    if (exited) {
+      t.dead = true;
+      t.stopped = true;
+      this.threads.delete(tid);
+      t.as.threads.delete(t);
+      this.onTrap(t, { kind: 'gone', status });
+      return;
+    }
+    const sig = (status >> 8) & 0xff;
+    const event = (status >> 16) & 0xff;
+    t.stopped = true;
+    if (sig === SYSCALL_STOP) {
+      t.loadRegs();
+      this.onTrap(t, { kind: 'syscall' });
+      return;
+    }
+    if (event !== 0 || sig === SIGSTOP) {
+      // Group-stop or event noise: keep running.
+      t.stopped = false;
+      this.n.resume(tid, MODE_SYSEMU, 0);
+      return;
+    }
+    t.loadRegs();
+    this.n.getSiginfo(tid, this.siginfo);
+    const dv = new DataView(this.siginfo.buffer);
+    const signo = dv.getInt32(0, true);
+    const code = dv.getInt32(8, true);
+    const addr = Number(dv.getBigUint64(16, true));
+    this.onTrap(t, { kind: 'signal', signo: signo || sig, code, addr });
+  }
+
+  shutdown(): void {
+    for (const as of [...this.spaces.values()]) as.release();
+    this.n.kill(this.masterPid, SIGKILL);
+    this.setActive(false);
+  }
+}

@@ -1,0 +1,473 @@
+// Symbolic names for flag words and enumerations in syscall arguments (x86-64 Linux values).
+// Decoding works on bigint so bit 31 and 64-bit flag words (clone3) need no sign care.
+
+import { hex } from './format.js';
+
+export type FlagTable = readonly (readonly [bigint, string])[];
+export type EnumTable = ReadonlyMap<number, string>;
+
+/** Builds a flag table; order matters: multi-bit names go first so they win over their parts. */
+function bits(o: Record<string, number | bigint>): FlagTable {
+  return Object.entries(o).map(([k, v]) => [BigInt(v), k] as const);
+}
+
+function names(o: Record<string, number>): EnumTable {
+  const m = new Map<number, string>();
+  for (const [k, v] of Object.entries(o)) if (!m.has(v)) m.set(v, k);
+  return m;
+}
+
+/** "A|B|0x40" for a flag word; `zero` when no bit is set. */
+export function flagsOf(table: FlagTable, v: bigint, zero = '0'): string {
+  let rest = BigInt.asUintN(64, v);
+  let s = '';
+  for (const [bit, name] of table) {
+    if (bit !== 0n && (rest & bit) === bit) {
+      s += s === '' ? name : '|' + name;
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0n) s += s === '' ? hex(rest) : '|' + hex(rest);
+  return s === '' ? zero : s;
+}
+
+/** The name of an enumerated value, or the number itself. */
+export function enumOf(table: EnumTable, v: number): string {
+  return table.get(v) ?? String(v);
+}
+
+// ---- files -------------------------------------------------------------------------------
+
+export const AT_FDCWD = -100;
+
+const OPEN_BITS = bits({
+  O_TMPFILE: 0o20200000, O_SYNC: 0o4010000,
+  O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000, O_APPEND: 0o2000,
+  O_NONBLOCK: 0o4000, O_DSYNC: 0o10000, O_ASYNC: 0o20000, O_DIRECT: 0o40000,
+  O_LARGEFILE: 0o100000, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_NOATIME: 0o1000000,
+  O_CLOEXEC: 0o2000000, O_PATH: 0o10000000,
+});
+const ACCMODE = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
+
+/** open(2) flags: the access mode always shown, then the other bits. */
+export function openFlags(v: bigint): string {
+  const acc = ACCMODE[Number(v & 3n)];
+  const rest = flagsOf(OPEN_BITS, v & ~3n, '');
+  return rest === '' ? acc : acc + '|' + rest;
+}
+
+/** Flags that are a subset of open flags (pipe2, dup3, epoll_create1, eventfd2 ...). */
+export const CLOEXEC_NONBLOCK = bits({ O_CLOEXEC: 0o2000000, O_NONBLOCK: 0o4000, O_DIRECT: 0o40000 });
+
+export const AT_FLAGS = bits({
+  AT_SYMLINK_NOFOLLOW: 0x100, AT_SYMLINK_FOLLOW: 0x400, AT_NO_AUTOMOUNT: 0x800,
+  AT_EMPTY_PATH: 0x1000, AT_STATX_FORCE_SYNC: 0x2000, AT_STATX_DONT_SYNC: 0x4000,
+  AT_RECURSIVE: 0x8000,
+});
+export const UNLINKAT_FLAGS = bits({ AT_REMOVEDIR: 0x200 });
+export const FACCESSAT_FLAGS = bits({ AT_EACCESS: 0x200, AT_SYMLINK_NOFOLLOW: 0x100, AT_EMPTY_PATH: 0x1000 });
+export const ACCESS_MODE = bits({ R_OK: 4, W_OK: 2, X_OK: 1 });
+export const RENAME_FLAGS = bits({ RENAME_NOREPLACE: 1, RENAME_EXCHANGE: 2, RENAME_WHITEOUT: 4 });
+export const WHENCE = names({ SEEK_SET: 0, SEEK_CUR: 1, SEEK_END: 2, SEEK_DATA: 3, SEEK_HOLE: 4 });
+export const FLOCK_OPS = bits({ LOCK_SH: 1, LOCK_EX: 2, LOCK_NB: 4, LOCK_UN: 8 });
+export const FD_FLAGS = bits({ FD_CLOEXEC: 1 });
+export const FALLOC_FLAGS = bits({
+  FALLOC_FL_KEEP_SIZE: 1, FALLOC_FL_PUNCH_HOLE: 2, FALLOC_FL_COLLAPSE_RANGE: 8,
+  FALLOC_FL_ZERO_RANGE: 0x10, FALLOC_FL_INSERT_RANGE: 0x20, FALLOC_FL_UNSHARE_RANGE: 0x40,
+});
+export const FADVISE = names({
+  POSIX_FADV_NORMAL: 0, POSIX_FADV_RANDOM: 1, POSIX_FADV_SEQUENTIAL: 2, POSIX_FADV_WILLNEED: 3,
+  POSIX_FADV_DONTNEED: 4, POSIX_FADV_NOREUSE: 5,
+});
+export const CLOSE_RANGE_FLAGS = bits({ CLOSE_RANGE_UNSHARE: 2, CLOSE_RANGE_CLOEXEC: 4 });
+export const XATTR_FLAGS = bits({ XATTR_CREATE: 1, XATTR_REPLACE: 2 });
+export const SPLICE_FLAGS = bits({ SPLICE_F_MOVE: 1, SPLICE_F_NONBLOCK: 2, SPLICE_F_MORE: 4, SPLICE_F_GIFT: 8 });
+export const RWF_FLAGS = bits({ RWF_HIPRI: 1, RWF_DSYNC: 2, RWF_SYNC: 4, RWF_NOWAIT: 8, RWF_APPEND: 0x10 });
+export const STATX_MASK = bits({
+  STATX_BASIC_STATS: 0x7ff, STATX_TYPE: 1, STATX_MODE: 2, STATX_NLINK: 4, STATX_UID: 8,
+  STATX_GID: 0x10, STATX_ATIME: 0x20, STATX_MTIME: 0x40, STATX_CTIME: 0x80, STATX_INO: 0x100,
+  STATX_SIZE: 0x200, STATX_BLOCKS: 0x400, STATX_BTIME: 0x800, STATX_MNT_ID: 0x1000,
+  STATX_DIOALIGN: 0x2000,
+});
+export const RESOLVE_FLAGS = bits({
+  RESOLVE_NO_XDEV: 1, RESOLVE_NO_MAGICLINKS: 2, RESOLVE_NO_SYMLINKS: 4, RESOLVE_BENEATH: 8,
+  RESOLVE_IN_ROOT: 0x10, RESOLVE_CACHED: 0x20,
+});
+export const MOUNT_FLAGS = bits({
+  MS_RDONLY: 1, MS_NOSUID: 2, MS_NODEV: 4, MS_NOEXEC: 8, MS_SYNCHRONOUS: 0x10, MS_REMOUNT: 0x20,
+  MS_MANDLOCK: 0x40, MS_DIRSYNC: 0x80, MS_NOSYMFOLLOW: 0x100, MS_NOATIME: 0x400,
+  MS_NODIRATIME: 0x800, MS_BIND: 0x1000, MS_MOVE: 0x2000, MS_REC: 0x4000, MS_SILENT: 0x8000,
+  MS_POSIXACL: 1 << 16, MS_UNBINDABLE: 1 << 17, MS_PRIVATE: 1 << 18, MS_SLAVE: 1 << 19,
+  MS_SHARED: 1 << 20, MS_RELATIME: 1 << 21, MS_KERNMOUNT: 1 << 22, MS_I_VERSION: 1 << 23,
+  MS_STRICTATIME: 1 << 24, MS_LAZYTIME: 1 << 25,
+});
+export const UMOUNT_FLAGS = bits({ MNT_FORCE: 1, MNT_DETACH: 2, MNT_EXPIRE: 4, UMOUNT_NOFOLLOW: 8 });
+export const INOTIFY_INIT_FLAGS = bits({ IN_CLOEXEC: 0o2000000, IN_NONBLOCK: 0o4000 });
+export const INOTIFY_MASK = bits({
+  IN_ACCESS: 1, IN_MODIFY: 2, IN_ATTRIB: 4, IN_CLOSE_WRITE: 8, IN_CLOSE_NOWRITE: 0x10,
+  IN_OPEN: 0x20, IN_MOVED_FROM: 0x40, IN_MOVED_TO: 0x80, IN_CREATE: 0x100, IN_DELETE: 0x200,
+  IN_DELETE_SELF: 0x400, IN_MOVE_SELF: 0x800, IN_ONLYDIR: 0x1000000, IN_DONT_FOLLOW: 0x2000000,
+  IN_EXCL_UNLINK: 0x4000000, IN_MASK_CREATE: 0x10000000, IN_MASK_ADD: 0x20000000,
+  IN_ISDIR: 0x40000000, IN_ONESHOT: 0x80000000,
+});
+export const MEMFD_FLAGS = bits({
+  MFD_CLOEXEC: 1, MFD_ALLOW_SEALING: 2, MFD_HUGETLB: 4, MFD_NOEXEC_SEAL: 8, MFD_EXEC: 0x10,
+});
+export const EFD_FLAGS = bits({ EFD_SEMAPHORE: 1, EFD_CLOEXEC: 0o2000000, EFD_NONBLOCK: 0o4000 });
+
+const S_IFMT = names({
+  S_IFSOCK: 0o140000, S_IFLNK: 0o120000, S_IFREG: 0o100000, S_IFBLK: 0o60000,
+  S_IFDIR: 0o40000, S_IFCHR: 0o20000, S_IFIFO: 0o10000,
+});
+
+/** st_mode as "S_IFREG|0644" (the permission bits in C octal, like ls and strace). */
+export function fileMode(m: number): string {
+  const type = m & 0o170000;
+  const perm = '0' + (m & 0o7777).toString(8).padStart(3, '0');
+  if (type === 0) return perm;
+  return (S_IFMT.get(type) ?? '0o' + type.toString(8)) + '|' + perm;
+}
+
+/** A mode argument that may carry a file type (mknod): "S_IFCHR|0o600". */
+export function modeArg(m: number): string {
+  const type = m & 0o170000;
+  const perm = '0o' + (m & 0o7777).toString(8);
+  if (type === 0) return perm;
+  return (S_IFMT.get(type) ?? '0o' + type.toString(8)) + '|' + perm;
+}
+
+// ---- memory ------------------------------------------------------------------------------
+
+export const PROT = bits({
+  PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4, PROT_SEM: 8,
+  PROT_GROWSDOWN: 0x01000000, PROT_GROWSUP: 0x02000000,
+});
+const MAP_TYPE = names({ MAP_SHARED: 1, MAP_PRIVATE: 2, MAP_SHARED_VALIDATE: 3 });
+const MAP_BITS = bits({
+  MAP_FIXED: 0x10, MAP_ANONYMOUS: 0x20, MAP_32BIT: 0x40, MAP_GROWSDOWN: 0x100,
+  MAP_DENYWRITE: 0x800, MAP_EXECUTABLE: 0x1000, MAP_LOCKED: 0x2000, MAP_NORESERVE: 0x4000,
+  MAP_POPULATE: 0x8000, MAP_NONBLOCK: 0x10000, MAP_STACK: 0x20000, MAP_HUGETLB: 0x40000,
+  MAP_SYNC: 0x80000, MAP_FIXED_NOREPLACE: 0x100000, MAP_UNINITIALIZED: 0x4000000,
+});
+
+/** mmap flags: the mapping type (low nibble) then the modifier bits. */
+export function mapFlags(v: bigint): string {
+  const t = Number(v & 0xfn);
+  const typ = t === 0 ? '' : enumOf(MAP_TYPE, t);
+  const rest = flagsOf(MAP_BITS, v & ~0xfn, '');
+  if (typ === '') return rest === '' ? '0' : rest;
+  return rest === '' ? typ : typ + '|' + rest;
+}
+
+export const MREMAP_FLAGS = bits({ MREMAP_MAYMOVE: 1, MREMAP_FIXED: 2, MREMAP_DONTUNMAP: 4 });
+export const MSYNC_FLAGS = bits({ MS_ASYNC: 1, MS_INVALIDATE: 2, MS_SYNC: 4 });
+export const MLOCKALL_FLAGS = bits({ MCL_CURRENT: 1, MCL_FUTURE: 2, MCL_ONFAULT: 4 });
+export const MADVISE = names({
+  MADV_NORMAL: 0, MADV_RANDOM: 1, MADV_SEQUENTIAL: 2, MADV_WILLNEED: 3, MADV_DONTNEED: 4,
+  MADV_FREE: 8, MADV_REMOVE: 9, MADV_DONTFORK: 10, MADV_DOFORK: 11, MADV_MERGEABLE: 12,
+  MADV_UNMERGEABLE: 13, MADV_HUGEPAGE: 14, MADV_NOHUGEPAGE: 15, MADV_DONTDUMP: 16,
+  MADV_DODUMP: 17, MADV_WIPEONFORK: 18, MADV_KEEPONFORK: 19, MADV_COLD: 20, MADV_PAGEOUT: 21,
+  MADV_POPULATE_READ: 22, MADV_POPULATE_WRITE: 23, MADV_HWPOISON: 100,
+});
+
+// ---- processes ---------------------------------------------------------------------------
+
+const SIGNALS = [
+  '0', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE',
+  'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT',
+  'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU',
+  'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+];
+
+/** SIGTERM, SIGRTMIN+3, or the number when it is no signal. */
+export function signalName(n: number): string {
+  if (n >= 0 && n < SIGNALS.length) return SIGNALS[n];
+  if (n === 32) return 'SIGRTMIN';
+  if (n > 32 && n <= 64) return `SIGRTMIN+${n - 32}`;
+  return String(n);
+}
+
+/** A 64-bit signal mask like strace: [INT TERM], or ~[...] when most signals are set. */
+export function sigset(mask: bigint): string {
+  let m = BigInt.asUintN(64, mask);
+  let prefix = '';
+  let count = 0;
+  for (let x = m; x !== 0n; x &= x - 1n) count++;
+  if (count > 32) {
+    m = BigInt.asUintN(64, ~m);
+    prefix = '~';
+  }
+  const out: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    if ((m >> BigInt(i)) & 1n) out.push(signalName(i + 1).replace(/^SIG/, ''));
+  }
+  return prefix + '[' + out.join(' ') + ']';
+}
+
+export const SIGPROCMASK_HOW = names({ SIG_BLOCK: 0, SIG_UNBLOCK: 1, SIG_SETMASK: 2 });
+export const SA_FLAGS = bits({
+  SA_NOCLDSTOP: 1, SA_NOCLDWAIT: 2, SA_SIGINFO: 4, SA_RESTORER: 0x04000000,
+  SA_ONSTACK: 0x08000000, SA_RESTART: 0x10000000, SA_NODEFER: 0x40000000,
+  SA_RESETHAND: 0x80000000,
+});
+export const SS_FLAGS = bits({ SS_ONSTACK: 1, SS_DISABLE: 2, SS_AUTODISARM: 0x80000000 });
+
+const CLONE_BITS = bits({
+  CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800,
+  CLONE_PIDFD: 0x1000, CLONE_PTRACE: 0x2000, CLONE_VFORK: 0x4000, CLONE_PARENT: 0x8000,
+  CLONE_THREAD: 0x10000, CLONE_NEWNS: 0x20000, CLONE_SYSVSEM: 0x40000, CLONE_SETTLS: 0x80000,
+  CLONE_PARENT_SETTID: 0x100000, CLONE_CHILD_CLEARTID: 0x200000, CLONE_DETACHED: 0x400000,
+  CLONE_UNTRACED: 0x800000, CLONE_CHILD_SETTID: 0x1000000, CLONE_NEWCGROUP: 0x2000000,
+  CLONE_NEWUTS: 0x4000000, CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000,
+  CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000, CLONE_IO: 0x80000000,
+  CLONE_CLEAR_SIGHAND: 0x100000000n, CLONE_INTO_CGROUP: 0x200000000n,
+});
+
+/** clone flags; withSignal: the low byte is the exit signal (clone(2)), not for unshare/setns/clone3. */
+export function cloneFlags(v: bigint, withSignal: boolean): string {
+  const sig = withSignal ? Number(v & 0xffn) : 0;
+  const rest = flagsOf(CLONE_BITS, withSignal ? v & ~0xffn : v, '');
+  if (sig === 0) return rest === '' ? '0' : rest;
+  return rest === '' ? signalName(sig) : rest + '|' + signalName(sig);
+}
+
+export const WAIT_OPTIONS = bits({
+  WNOHANG: 1, WUNTRACED: 2, WEXITED: 4, WCONTINUED: 8, WNOWAIT: 0x01000000,
+  __WNOTHREAD: 0x20000000, __WALL: 0x40000000, __WCLONE: 0x80000000,
+});
+export const WAITID_OPTIONS = bits({
+  WNOHANG: 1, WSTOPPED: 2, WEXITED: 4, WCONTINUED: 8, WNOWAIT: 0x01000000,
+  __WNOTHREAD: 0x20000000, __WALL: 0x40000000, __WCLONE: 0x80000000,
+});
+export const IDTYPE = names({ P_ALL: 0, P_PID: 1, P_PGID: 2, P_PIDFD: 3 });
+export const RLIMIT = names({
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5, RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+});
+export const RUSAGE_WHO = names({ RUSAGE_SELF: 0, RUSAGE_CHILDREN: -1, RUSAGE_THREAD: 1 });
+export const PRIO_WHICH = names({ PRIO_PROCESS: 0, PRIO_PGRP: 1, PRIO_USER: 2 });
+export const ARCH_PRCTL = names({
+  ARCH_SET_GS: 0x1001, ARCH_SET_FS: 0x1002, ARCH_GET_FS: 0x1003, ARCH_GET_GS: 0x1004,
+  ARCH_GET_CPUID: 0x1011, ARCH_SET_CPUID: 0x1012, ARCH_GET_XCOMP_SUPP: 0x1021,
+  ARCH_GET_XCOMP_PERM: 0x1022, ARCH_REQ_XCOMP_PERM: 0x1023, ARCH_GET_XCOMP_GUEST_PERM: 0x1024,
+  ARCH_REQ_XCOMP_GUEST_PERM: 0x1025, ARCH_MAP_VDSO_X32: 0x2001, ARCH_MAP_VDSO_32: 0x2002,
+  ARCH_MAP_VDSO_64: 0x2003,
+});
+export const PRCTL = names({
+  PR_SET_PDEATHSIG: 1, PR_GET_PDEATHSIG: 2, PR_GET_DUMPABLE: 3, PR_SET_DUMPABLE: 4,
+  PR_GET_UNALIGN: 5, PR_SET_UNALIGN: 6, PR_GET_KEEPCAPS: 7, PR_SET_KEEPCAPS: 8,
+  PR_GET_FPEMU: 9, PR_SET_FPEMU: 10, PR_GET_FPEXC: 11, PR_SET_FPEXC: 12, PR_GET_TIMING: 13,
+  PR_SET_TIMING: 14, PR_SET_NAME: 15, PR_GET_NAME: 16, PR_GET_ENDIAN: 19, PR_SET_ENDIAN: 20,
+  PR_GET_SECCOMP: 21, PR_SET_SECCOMP: 22, PR_CAPBSET_READ: 23, PR_CAPBSET_DROP: 24,
+  PR_GET_TSC: 25, PR_SET_TSC: 26, PR_GET_SECUREBITS: 27, PR_SET_SECUREBITS: 28,
+  PR_SET_TIMERSLACK: 29, PR_GET_TIMERSLACK: 30, PR_TASK_PERF_EVENTS_DISABLE: 31,
+  PR_TASK_PERF_EVENTS_ENABLE: 32, PR_MCE_KILL: 33, PR_MCE_KILL_GET: 34, PR_SET_MM: 35,
+  PR_SET_CHILD_SUBREAPER: 36, PR_GET_CHILD_SUBREAPER: 37, PR_SET_NO_NEW_PRIVS: 38,
+  PR_GET_NO_NEW_PRIVS: 39, PR_GET_TID_ADDRESS: 40, PR_SET_THP_DISABLE: 41,
+  PR_GET_THP_DISABLE: 42, PR_SET_FP_MODE: 45, PR_GET_FP_MODE: 46, PR_CAP_AMBIENT: 47,
+  PR_GET_SPECULATION_CTRL: 52, PR_SET_SPECULATION_CTRL: 53, PR_SET_TAGGED_ADDR_CTRL: 55,
+  PR_GET_TAGGED_ADDR_CTRL: 56, PR_SET_IO_FLUSHER: 57, PR_GET_IO_FLUSHER: 58,
+  PR_SET_SYSCALL_USER_DISPATCH: 59, PR_SCHED_CORE: 62, PR_SET_MDWE: 65, PR_GET_MDWE: 66,
+  PR_SET_VMA: 0x53564d41,
+});
+export const PR_SET_NAME = 15;
+export const PR_GET_NAME = 16;
+export const SECCOMP_OP = names({
+  SECCOMP_SET_MODE_STRICT: 0, SECCOMP_SET_MODE_FILTER: 1, SECCOMP_GET_ACTION_AVAIL: 2,
+  SECCOMP_GET_NOTIF_SIZES: 3,
+});
+export const PIDFD_FLAGS = bits({ PIDFD_NONBLOCK: 0o4000 });
+export const MEMBARRIER_CMD = names({
+  MEMBARRIER_CMD_QUERY: 0, MEMBARRIER_CMD_GLOBAL: 1, MEMBARRIER_CMD_GLOBAL_EXPEDITED: 2,
+  MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: 4, MEMBARRIER_CMD_PRIVATE_EXPEDITED: 8,
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: 16, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: 32,
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: 64,
+  MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ: 128, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ: 256,
+});
+export const GRND_FLAGS = bits({ GRND_NONBLOCK: 1, GRND_RANDOM: 2, GRND_INSECURE: 4 });
+export const SCHED_POLICY = names({
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+});
+
+// ---- futex -------------------------------------------------------------------------------
+
+const FUTEX_CMD = [
+  'FUTEX_WAIT', 'FUTEX_WAKE', 'FUTEX_FD', 'FUTEX_REQUEUE', 'FUTEX_CMP_REQUEUE', 'FUTEX_WAKE_OP',
+  'FUTEX_LOCK_PI', 'FUTEX_UNLOCK_PI', 'FUTEX_TRYLOCK_PI', 'FUTEX_WAIT_BITSET',
+  'FUTEX_WAKE_BITSET', 'FUTEX_WAIT_REQUEUE_PI', 'FUTEX_CMP_REQUEUE_PI', 'FUTEX_LOCK_PI2',
+];
+export const FUTEX_PRIVATE = 128;
+export const FUTEX_CLOCK_REALTIME = 256;
+
+/** The command part of a futex op (without the PRIVATE and CLOCK_REALTIME bits). */
+export function futexCmd(op: number): number {
+  return op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+}
+
+/** "FUTEX_WAIT_PRIVATE", "FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME", like strace. */
+export function futexOp(op: number): string {
+  const cmd = futexCmd(op);
+  let s = cmd >= 0 && cmd < FUTEX_CMD.length ? FUTEX_CMD[cmd] : hex(cmd);
+  if (op & FUTEX_PRIVATE) s += '_PRIVATE';
+  if (op & FUTEX_CLOCK_REALTIME) s += '|FUTEX_CLOCK_REALTIME';
+  return s;
+}
+
+// ---- time --------------------------------------------------------------------------------
+
+export const CLOCK_ID = names({
+  CLOCK_REALTIME: 0, CLOCK_MONOTONIC: 1, CLOCK_PROCESS_CPUTIME_ID: 2,
+  CLOCK_THREAD_CPUTIME_ID: 3, CLOCK_MONOTONIC_RAW: 4, CLOCK_REALTIME_COARSE: 5,
+  CLOCK_MONOTONIC_COARSE: 6, CLOCK_BOOTTIME: 7, CLOCK_REALTIME_ALARM: 8,
+  CLOCK_BOOTTIME_ALARM: 9, CLOCK_TAI: 11,
+});
+export const TIMER_FLAGS = bits({ TIMER_ABSTIME: 1 });
+export const TFD_CREATE_FLAGS = bits({ TFD_CLOEXEC: 0o2000000, TFD_NONBLOCK: 0o4000 });
+export const TFD_SETTIME_FLAGS = bits({ TFD_TIMER_ABSTIME: 1, TFD_TIMER_CANCEL_ON_SET: 2 });
+export const ITIMER_WHICH = names({ ITIMER_REAL: 0, ITIMER_VIRTUAL: 1, ITIMER_PROF: 2 });
+
+// ---- fcntl / ioctl -----------------------------------------------------------------------
+
+export const FCNTL_CMD = names({
+  F_DUPFD: 0, F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, F_GETLK: 5, F_SETLK: 6,
+  F_SETLKW: 7, F_SETOWN: 8, F_GETOWN: 9, F_SETSIG: 10, F_GETSIG: 11, F_SETOWN_EX: 15,
+  F_GETOWN_EX: 16, F_OFD_GETLK: 36, F_OFD_SETLK: 37, F_OFD_SETLKW: 38, F_SETLEASE: 1024,
+  F_GETLEASE: 1025, F_NOTIFY: 1026, F_DUPFD_CLOEXEC: 1030, F_SETPIPE_SZ: 1031,
+  F_GETPIPE_SZ: 1032, F_ADD_SEALS: 1033, F_GET_SEALS: 1034,
+});
+export const F = {
+  DUPFD: 0, GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, GETLK: 5, SETLK: 6, SETLKW: 7,
+  SETSIG: 10, GETSIG: 11, OFD_GETLK: 36, OFD_SETLK: 37, OFD_SETLKW: 38, DUPFD_CLOEXEC: 1030,
+  ADD_SEALS: 1033, GET_SEALS: 1034,
+} as const;
+export const SEALS = bits({
+  F_SEAL_SEAL: 1, F_SEAL_SHRINK: 2, F_SEAL_GROW: 4, F_SEAL_WRITE: 8, F_SEAL_FUTURE_WRITE: 0x10,
+});
+
+export const IOCTL = names({
+  TCGETS: 0x5401, TCSETS: 0x5402, TCSETSW: 0x5403, TCSETSF: 0x5404, TCGETA: 0x5405,
+  TCSETA: 0x5406, TCSETAW: 0x5407, TCSETAF: 0x5408, TCSBRK: 0x5409, TCXONC: 0x540a,
+  TCFLSH: 0x540b, TIOCEXCL: 0x540c, TIOCNXCL: 0x540d, TIOCSCTTY: 0x540e, TIOCGPGRP: 0x540f,
+  TIOCSPGRP: 0x5410, TIOCOUTQ: 0x5411, TIOCSTI: 0x5412, TIOCGWINSZ: 0x5413,
+  TIOCSWINSZ: 0x5414, TIOCMGET: 0x5415, TIOCMBIS: 0x5416, TIOCMBIC: 0x5417, TIOCMSET: 0x5418,
+  TIOCGSOFTCAR: 0x5419, TIOCSSOFTCAR: 0x541a, FIONREAD: 0x541b, TIOCLINUX: 0x541c,
+  TIOCCONS: 0x541d, TIOCGSERIAL: 0x541e, TIOCSSERIAL: 0x541f, TIOCPKT: 0x5420, FIONBIO: 0x5421,
+  TIOCNOTTY: 0x5422, TIOCSETD: 0x5423, TIOCGETD: 0x5424, TCSBRKP: 0x5425, TIOCSBRK: 0x5427,
+  TIOCCBRK: 0x5428, TIOCGSID: 0x5429, TCGETS2: 0x802c542a, TCSETS2: 0x402c542b,
+  TIOCGRS485: 0x542e, TIOCSRS485: 0x542f, TIOCGPTN: 0x80045430, TIOCSPTLCK: 0x40045431,
+  TIOCGDEV: 0x80045432, TIOCSIG: 0x40045436, TIOCVHANGUP: 0x5437, TIOCGPKT: 0x80045438,
+  TIOCGPTLCK: 0x80045439, TIOCGEXCL: 0x80045440, TIOCGPTPEER: 0x5441, FIONCLEX: 0x5450,
+  FIOCLEX: 0x5451, FIOASYNC: 0x5452, TIOCSERCONFIG: 0x5453, TIOCSERGWILD: 0x5454,
+  TIOCSERSWILD: 0x5455, TIOCGLCKTRMIOS: 0x5456, TIOCSLCKTRMIOS: 0x5457, TIOCSERGSTRUCT: 0x5458,
+  TIOCSERGETLSR: 0x5459, TIOCSERGETMULTI: 0x545a, TIOCSERSETMULTI: 0x545b, TIOCMIWAIT: 0x545c,
+  TIOCGICOUNT: 0x545d, FIOQSIZE: 0x5460,
+  FIOSETOWN: 0x8901, SIOCSPGRP: 0x8902, FIOGETOWN: 0x8903, SIOCGPGRP: 0x8904,
+  SIOCATMARK: 0x8905, SIOCGSTAMP: 0x8906, SIOCGSTAMPNS: 0x8907,
+  SIOCADDRT: 0x890b, SIOCDELRT: 0x890c, SIOCGIFNAME: 0x8910, SIOCSIFLINK: 0x8911,
+  SIOCGIFCONF: 0x8912, SIOCGIFFLAGS: 0x8913, SIOCSIFFLAGS: 0x8914, SIOCGIFADDR: 0x8915,
+  SIOCSIFADDR: 0x8916, SIOCGIFDSTADDR: 0x8917, SIOCSIFDSTADDR: 0x8918, SIOCGIFBRDADDR: 0x8919,
+  SIOCSIFBRDADDR: 0x891a, SIOCGIFNETMASK: 0x891b, SIOCSIFNETMASK: 0x891c, SIOCGIFMETRIC: 0x891d,
+  SIOCSIFMETRIC: 0x891e, SIOCGIFMTU: 0x8921, SIOCSIFMTU: 0x8922, SIOCSIFNAME: 0x8923,
+  SIOCSIFHWADDR: 0x8924, SIOCGIFHWADDR: 0x8927, SIOCGIFINDEX: 0x8933, SIOCGIFTXQLEN: 0x8942,
+  SIOCETHTOOL: 0x8946, SIOCGIFMAP: 0x8970,
+  FS_IOC_GETFLAGS: 0x80086601, FS_IOC_SETFLAGS: 0x40086602,
+  FICLONE: 0x40049409, FIGETBSZ: 2, FIBMAP: 1,
+});
+export const IOC = {
+  TIOCGWINSZ: 0x5413, TIOCSWINSZ: 0x5414, TIOCGPGRP: 0x540f, TIOCSPGRP: 0x5410,
+  FIONREAD: 0x541b, FIONBIO: 0x5421, TIOCGPTN: 0x80045430, TIOCSPTLCK: 0x40045431,
+  TIOCOUTQ: 0x5411, TIOCGSID: 0x5429, FIOASYNC: 0x5452,
+} as const;
+
+// ---- sockets, poll, epoll ----------------------------------------------------------------
+
+export const AF = names({
+  AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_AX25: 3, AF_IPX: 4, AF_APPLETALK: 5,
+  AF_NETROM: 6, AF_BRIDGE: 7, AF_X25: 9, AF_INET6: 10, AF_KEY: 15, AF_NETLINK: 16,
+  AF_PACKET: 17, AF_RDS: 21, AF_LLC: 26, AF_CAN: 29, AF_TIPC: 30, AF_BLUETOOTH: 31,
+  AF_ALG: 38, AF_VSOCK: 40, AF_XDP: 44,
+});
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+
+const SOCK_TYPE = names({
+  SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_RDM: 4, SOCK_SEQPACKET: 5, SOCK_DCCP: 6,
+  SOCK_PACKET: 10,
+});
+const SOCK_FLAGS = bits({ SOCK_NONBLOCK: 0o4000, SOCK_CLOEXEC: 0o2000000 });
+export const SOCK_FLAG_BITS = SOCK_FLAGS;
+
+/** socket(2) type: "SOCK_STREAM|SOCK_CLOEXEC". */
+export function sockType(v: number): string {
+  const t = enumOf(SOCK_TYPE, v & 0xf);
+  const rest = flagsOf(SOCK_FLAGS, BigInt(v & ~0xf) & 0xffffffffn, '');
+  return rest === '' ? t : t + '|' + rest;
+}
+
+export const IPPROTO = names({
+  IPPROTO_IP: 0, IPPROTO_ICMP: 1, IPPROTO_IGMP: 2, IPPROTO_TCP: 6, IPPROTO_UDP: 17,
+  IPPROTO_IPV6: 41, IPPROTO_GRE: 47, IPPROTO_ICMPV6: 58, IPPROTO_SCTP: 132,
+  IPPROTO_UDPLITE: 136, IPPROTO_RAW: 255,
+});
+export const SOL = names({
+  SOL_IP: 0, SOL_SOCKET: 1, SOL_TCP: 6, SOL_UDP: 17, SOL_IPV6: 41, SOL_ICMPV6: 58,
+  SOL_RAW: 255, SOL_PACKET: 263, SOL_NETLINK: 270,
+});
+export const SOCKOPT: ReadonlyMap<number, EnumTable> = new Map([
+  [1, names({
+    SO_DEBUG: 1, SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4, SO_DONTROUTE: 5, SO_BROADCAST: 6,
+    SO_SNDBUF: 7, SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_OOBINLINE: 10, SO_NO_CHECK: 11,
+    SO_PRIORITY: 12, SO_LINGER: 13, SO_BSDCOMPAT: 14, SO_REUSEPORT: 15, SO_PASSCRED: 16,
+    SO_PEERCRED: 17, SO_RCVLOWAT: 18, SO_SNDLOWAT: 19, SO_RCVTIMEO_OLD: 20,
+    SO_SNDTIMEO_OLD: 21, SO_BINDTODEVICE: 25, SO_ATTACH_FILTER: 26, SO_DETACH_FILTER: 27,
+    SO_PEERNAME: 28, SO_TIMESTAMP_OLD: 29, SO_ACCEPTCONN: 30, SO_PEERSEC: 31,
+    SO_SNDBUFFORCE: 32, SO_RCVBUFFORCE: 33, SO_PASSSEC: 34, SO_TIMESTAMPNS_OLD: 35,
+    SO_MARK: 36, SO_TIMESTAMPING_OLD: 37, SO_PROTOCOL: 38, SO_DOMAIN: 39, SO_RXQ_OVFL: 40,
+    SO_PEEK_OFF: 42, SO_BUSY_POLL: 46, SO_INCOMING_CPU: 49, SO_COOKIE: 57, SO_PEERGROUPS: 59,
+    SO_ZEROCOPY: 60,
+  })],
+  [6, names({
+    TCP_NODELAY: 1, TCP_MAXSEG: 2, TCP_CORK: 3, TCP_KEEPIDLE: 4, TCP_KEEPINTVL: 5,
+    TCP_KEEPCNT: 6, TCP_SYNCNT: 7, TCP_LINGER2: 8, TCP_DEFER_ACCEPT: 9, TCP_WINDOW_CLAMP: 10,
+    TCP_INFO: 11, TCP_QUICKACK: 12, TCP_CONGESTION: 13, TCP_MD5SIG: 14, TCP_USER_TIMEOUT: 18,
+    TCP_FASTOPEN: 23, TCP_NOTSENT_LOWAT: 25, TCP_FASTOPEN_CONNECT: 30,
+  })],
+  [0, names({
+    IP_TOS: 1, IP_TTL: 2, IP_HDRINCL: 3, IP_OPTIONS: 4, IP_PKTINFO: 8, IP_MTU_DISCOVER: 10,
+    IP_RECVERR: 11, IP_RECVTTL: 12, IP_RECVTOS: 13, IP_MTU: 14, IP_FREEBIND: 15,
+    IP_TRANSPARENT: 19, IP_BIND_ADDRESS_NO_PORT: 24, IP_MULTICAST_IF: 32,
+    IP_MULTICAST_TTL: 33, IP_MULTICAST_LOOP: 34, IP_ADD_MEMBERSHIP: 35, IP_DROP_MEMBERSHIP: 36,
+  })],
+  [41, names({
+    IPV6_ADDRFORM: 1, IPV6_2292PKTINFO: 2, IPV6_CHECKSUM: 7, IPV6_UNICAST_HOPS: 16,
+    IPV6_MULTICAST_IF: 17, IPV6_MULTICAST_HOPS: 18, IPV6_MULTICAST_LOOP: 19,
+    IPV6_ADD_MEMBERSHIP: 20, IPV6_DROP_MEMBERSHIP: 21, IPV6_MTU_DISCOVER: 23, IPV6_MTU: 24,
+    IPV6_RECVERR: 25, IPV6_V6ONLY: 26, IPV6_RECVPKTINFO: 49, IPV6_TCLASS: 67,
+  })],
+]);
+export const MSG_FLAGS = bits({
+  MSG_OOB: 1, MSG_PEEK: 2, MSG_DONTROUTE: 4, MSG_CTRUNC: 8, MSG_PROXY: 0x10, MSG_TRUNC: 0x20,
+  MSG_DONTWAIT: 0x40, MSG_EOR: 0x80, MSG_WAITALL: 0x100, MSG_FIN: 0x200, MSG_SYN: 0x400,
+  MSG_CONFIRM: 0x800, MSG_RST: 0x1000, MSG_ERRQUEUE: 0x2000, MSG_NOSIGNAL: 0x4000,
+  MSG_MORE: 0x8000, MSG_WAITFORONE: 0x10000, MSG_BATCH: 0x40000, MSG_ZEROCOPY: 0x4000000,
+  MSG_FASTOPEN: 0x20000000, MSG_CMSG_CLOEXEC: 0x40000000,
+});
+export const SHUT_HOW = names({ SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 });
+
+export const POLL_EVENTS = bits({
+  POLLIN: 1, POLLPRI: 2, POLLOUT: 4, POLLERR: 8, POLLHUP: 0x10, POLLNVAL: 0x20,
+  POLLRDNORM: 0x40, POLLRDBAND: 0x80, POLLWRNORM: 0x100, POLLWRBAND: 0x200, POLLMSG: 0x400,
+  POLLRDHUP: 0x2000,
+});
+export const EPOLL_EVENTS = bits({
+  EPOLLIN: 1, EPOLLPRI: 2, EPOLLOUT: 4, EPOLLERR: 8, EPOLLHUP: 0x10, EPOLLNVAL: 0x20,
+  EPOLLRDNORM: 0x40, EPOLLRDBAND: 0x80, EPOLLWRNORM: 0x100, EPOLLWRBAND: 0x200,
+  EPOLLMSG: 0x400, EPOLLRDHUP: 0x2000, EPOLLEXCLUSIVE: 1 << 28, EPOLLWAKEUP: 1 << 29,
+  EPOLLONESHOT: 1 << 30, EPOLLET: 0x80000000,
+});
+export const EPOLL_CTL = names({ EPOLL_CTL_ADD: 1, EPOLL_CTL_DEL: 2, EPOLL_CTL_MOD: 3 });
+export const EPOLL_CREATE_FLAGS = bits({ EPOLL_CLOEXEC: 0o2000000 });

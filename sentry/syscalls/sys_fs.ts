@@ -1,0 +1,360 @@
+// Filesystem-context and path-changing syscalls: getcwd, chdir, fchdir, chroot, umask,
+// statfs, and the write side (mkdir, unlink, rename, link, symlink, mknod, chmod, chown,
+// utimes, truncate, sync, flock). On a read-only root the write side answers EROFS after
+// the checks Linux makes first (ENOENT, ENOTDIR, EEXIST...).
+
+import { E } from '../abi/errno.js';
+import type { SyscallArgs } from '../abi/regs.js';
+import { err, isErr, toRet, type MaybePromise, type Result } from '../abi/result.js';
+import { SYS } from '../abi/sysno.js';
+import type { Task } from '../kernel/task.js';
+import { emptyPathTarget, fileOf, readPath, startFor } from '../vfs/at.js';
+import { AT, isDir, isReg, X_OK } from '../vfs/constants.js';
+import type { SetAttr } from '../vfs/inode.js';
+import type { Location } from '../vfs/mount.js';
+import { permits } from '../vfs/permissions.js';
+import { encodeStatfs, syntheticStatfs } from '../vfs/stat.js';
+import type { SyscallTable } from './types.js';
+
+const enc = new TextEncoder();
+const PIPEFS_MAGIC = 0x50495045n;
+
+/** getcwd(buf, size): ERANGE if the path and its NUL do not fit; returns the length with NUL. */
+function sysGetcwd(t: Task, a: SyscallArgs): number {
+  const { path, reachable } = t.kernel.vfs.pathOf(t.fs.cwd, t.fs.root);
+  const bytes = enc.encode((reachable ? '' : '(unreachable)') + path + '\0');
+  if (bytes.length > a.size(1)) return -E.ERANGE;
+  return toRet(t.mem.copyOut(a.ptr(0), bytes) ?? bytes.length);
+}
+
+/** A directory the caller may search, for chdir/chroot. */
+async function searchableDir(t: Task, pathAddr: number): Promise<Result<Location>> {
+  const path = readPath(t, pathAddr);
+  if (isErr(path)) return path;
+  const loc = await t.kernel.vfs.walk(t, t.fs.cwd, path, true);
+  if (isErr(loc)) return loc;
+  if (!isDir(loc.dentry.inode.mode)) return err(E.ENOTDIR);
+  if (!permits(t.creds, loc.dentry.inode, X_OK)) return err(E.EACCES);
+  return loc;
+}
+
+async function sysChdir(t: Task, a: SyscallArgs): Promise<number> {
+  const loc = await searchableDir(t, a.ptr(0));
+  if (isErr(loc)) return -loc.errno;
+  t.fs.cwd = loc;
+  return 0;
+}
+
+function sysFchdir(t: Task, a: SyscallArgs): number {
+  const f = fileOf(t, a.int(0));
+  if (isErr(f)) return -f.errno;
+  const loc = f.location;
+  if (loc === null || !isDir(loc.dentry.inode.mode)) return -E.ENOTDIR;
+  if (!permits(t.creds, loc.dentry.inode, X_OK)) return -E.EACCES;
+  t.fs.cwd = loc;
+  return 0;
+}
+
+/** chroot(2): needs CAP_SYS_CHROOT (euid 0 in the sandbox); the cwd is left as it is. */
+async function sysChroot(t: Task, a: SyscallArgs): Promise<number> {
+  if (t.creds.euid !== 0) return -E.EPERM;
+  const loc = await searchableDir(t, a.ptr(0));
+  if (isErr(loc)) return -loc.errno;
+  t.fs.root = loc;
+  return 0;
+}
+
+function sysUmask(t: Task, a: SyscallArgs): number {
+  const old = t.fs.umask;
+  t.fs.umask = a.uint(0) & 0o777;
+  return old;
+}
+
+async function sysStatfs(t: Task, a: SyscallArgs): Promise<number> {
+  const path = readPath(t, a.ptr(0));
+  if (isErr(path)) return -path.errno;
+  const loc = await t.kernel.vfs.walk(t, t.fs.cwd, path, true);
+  if (isErr(loc)) return -loc.errno;
+  const s = await t.kernel.vfs.statfs(loc);
+  if (isErr(s)) return -s.errno;
+  return toRet(t.mem.copyOut(a.ptr(1), encodeStatfs(s)) ?? 0);
+}
+
+async function sysFstatfs(t: Task, a: SyscallArgs): Promise<number> {
+  const f = fileOf(t, a.int(0));
+  if (isErr(f)) return -f.errno;
+  const s = f.location === null ? syntheticStatfs(PIPEFS_MAGIC, false) : await t.kernel.vfs.statfs(f.location);
+  if (isErr(s)) return -s.errno;
+  return toRet(t.mem.copyOut(a.ptr(1), encodeStatfs(s)) ?? 0);
+}
+
+/** Runs op with a path argument and where it starts (dirfd rules of *at calls). */
+async function withPath(
+  t: Task, dirfd: number, pathAddr: number,
+  op: (start: Location, path: string) => Promise<Result<void>>,
+): Promise<number> {
+  const path = readPath(t, pathAddr);
+  if (isErr(path)) return -path.errno;
+  const start = startFor(t, dirfd, path);
+  if (isErr(start)) return -start.errno;
+  return toRet((await op(start, path)) ?? 0);
+}
+
+const mkdirAt = (t: Task, dirfd: number, p: number, mode: number): Promise<number> =>
+  withPath(t, dirfd, p, (s, path) => t.kernel.vfs.mkdir(t, s, path, mode));
+
+const unlinkPath = (t: Task, dirfd: number, p: number): Promise<number> =>
+  withPath(t, dirfd, p, (s, path) => t.kernel.vfs.unlink(t, s, path));
+
+const rmdirPath = (t: Task, dirfd: number, p: number): Promise<number> =>
+  withPath(t, dirfd, p, (s, path) => t.kernel.vfs.rmdir(t, s, path));
+
+async function renameAt(t: Task, olddirfd: number, oldAddr: number, newdirfd: number, newAddr: number, flags: number): Promise<number> {
+  const oldPath = readPath(t, oldAddr);
+  if (isErr(oldPath)) return -oldPath.errno;
+  const newPath = readPath(t, newAddr);
+  if (isErr(newPath)) return -newPath.errno;
+  const os = startFor(t, olddirfd, oldPath);
+  if (isErr(os)) return -os.errno;
+  const ns = startFor(t, newdirfd, newPath);
+  if (isErr(ns)) return -ns.errno;
+  return toRet((await t.kernel.vfs.rename(t, os, oldPath, ns, newPath, flags)) ?? 0);
+}
+
+async function symlinkAt(t: Task, targetAddr: number, dirfd: number, pathAddr: number): Promise<number> {
+  const target = readPath(t, targetAddr);
+  if (isErr(target)) return -target.errno;
+  return withPath(t, dirfd, pathAddr, (s, path) => t.kernel.vfs.symlink(t, target, s, path));
+}
+
+async function linkAt(t: Task, olddirfd: number, oldAddr: number, newdirfd: number, newAddr: number, flags: number): Promise<number> {
+  if ((flags & ~(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH)) !== 0) return -E.EINVAL;
+  const oldPath = readPath(t, oldAddr);
+  if (isErr(oldPath)) return -oldPath.errno;
+  if (oldPath.length === 0 && (flags & AT.EMPTY_PATH) !== 0) {
+    const tgt = emptyPathTarget(t, olddirfd);
+    if (isErr(tgt)) return -tgt.errno;
+    if (tgt.loc === null) return -E.ENOENT;
+    const old = tgt.loc;
+    return withPath(t, newdirfd, newAddr, (s, path) => t.kernel.vfs.linkLocation(t, old, s, path));
+  }
+  const os = startFor(t, olddirfd, oldPath);
+  if (isErr(os)) return -os.errno;
+  const follow = (flags & AT.SYMLINK_FOLLOW) !== 0;
+  return withPath(t, newdirfd, newAddr, (s, path) => t.kernel.vfs.link(t, os, oldPath, follow, s, path));
+}
+
+const mknodAt = (t: Task, dirfd: number, p: number, mode: number, dev: number): Promise<number> =>
+  withPath(t, dirfd, p, (s, path) => t.kernel.vfs.mknod(t, s, path, mode, BigInt(dev)));
+
+/** Applies attr to dirfd+path (flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH). */
+async function setattrAt(t: Task, dirfd: number, pathAddr: number, flags: number, attr: SetAttr): Promise<number> {
+  let path = '';
+  if (pathAddr !== 0 || (flags & AT.EMPTY_PATH) === 0) {
+    const p = readPath(t, pathAddr);
+    if (isErr(p)) return -p.errno;
+    path = p;
+  }
+  let loc: Result<Location>;
+  if (path.length === 0) {
+    if ((flags & AT.EMPTY_PATH) === 0) return -E.ENOENT;
+    const tgt = emptyPathTarget(t, dirfd);
+    if (isErr(tgt)) return -tgt.errno;
+    // Files without a path (pipes) keep their attributes in memory nobody sees again.
+    if (tgt.loc === null) return 0;
+    loc = tgt.loc;
+  } else {
+    const start = startFor(t, dirfd, path);
+    if (isErr(start)) return -start.errno;
+    loc = await t.kernel.vfs.walk(t, start, path, (flags & AT.SYMLINK_NOFOLLOW) === 0);
+  }
+  if (isErr(loc)) return -loc.errno;
+  return toRet((await t.kernel.vfs.setattr(t, loc, attr)) ?? 0);
+}
+
+/** The fd variants (fchmod, fchown, futimens): EBADF for O_PATH fds. */
+function setattrFd(t: Task, fd: number, attr: SetAttr): MaybePromise<number> {
+  const f = fileOf(t, fd);
+  if (isErr(f)) return -f.errno;
+  if (f.isPath) return -E.EBADF;
+  if (f.location === null) return 0;
+  return t.kernel.vfs.setattr(t, f.location, attr).then((r) => toRet(r ?? 0));
+}
+
+/** chown's uid/gid: -1 leaves it unchanged. */
+function owner(uid: number, gid: number): SetAttr {
+  return { uid: uid === -1 ? undefined : uid >>> 0, gid: gid === -1 ? undefined : gid >>> 0 };
+}
+
+const UTIME_NOW = 0x3fffffff;
+const UTIME_OMIT = 0x3ffffffe;
+
+/** Reads a struct timespec[2] for utimensat; EINVAL for a bad tv_nsec. */
+function readUtimens(t: Task, addr: number): Result<SetAttr | null> {
+  if (addr === 0) return { atimeNs: 'now', mtimeNs: 'now' };
+  const raw = t.mem.copyIn(addr, 32);
+  if (isErr(raw)) return raw;
+  const v = new DataView(raw.buffer, raw.byteOffset, 32);
+  const out: SetAttr = {};
+  let omitted = 0;
+  for (let i = 0; i < 2; i++) {
+    const sec = v.getBigInt64(i * 16, true);
+    const nsec = v.getBigInt64(i * 16 + 8, true);
+    let val: bigint | 'now' | undefined;
+    if (nsec === BigInt(UTIME_NOW)) val = 'now';
+    else if (nsec === BigInt(UTIME_OMIT)) {
+      val = undefined;
+      omitted++;
+    } else if (nsec < 0n || nsec >= 1_000_000_000n) return err(E.EINVAL);
+    else val = sec * 1_000_000_000n + nsec;
+    if (i === 0) out.atimeNs = val;
+    else out.mtimeNs = val;
+  }
+  return omitted === 2 ? null : out;
+}
+
+/** Reads a struct timeval[2] (utimes/futimesat); NULL means now. */
+function readUtimes(t: Task, addr: number): Result<SetAttr> {
+  if (addr === 0) return { atimeNs: 'now', mtimeNs: 'now' };
+  const raw = t.mem.copyIn(addr, 32);
+  if (isErr(raw)) return raw;
+  const v = new DataView(raw.buffer, raw.byteOffset, 32);
+  const ts: bigint[] = [];
+  for (let i = 0; i < 2; i++) {
+    const sec = v.getBigInt64(i * 16, true);
+    const usec = v.getBigInt64(i * 16 + 8, true);
+    if (usec < 0n || usec >= 1_000_000n) return err(E.EINVAL);
+    ts.push(sec * 1_000_000_000n + usec * 1000n);
+  }
+  return { atimeNs: ts[0], mtimeNs: ts[1] };
+}
+
+async function sysUtimensat(t: Task, a: SyscallArgs): Promise<number> {
+  const dirfd = a.int(0);
+  const pathAddr = a.ptr(1);
+  const flags = a.int(3);
+  if ((flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) !== 0) return -E.EINVAL;
+  const attr = readUtimens(t, a.ptr(2));
+  if (isErr(attr)) return -attr.errno;
+  if (attr === null) return 0;
+  // A NULL path is futimens(dirfd).
+  if (pathAddr === 0) return setattrFd(t, dirfd, attr);
+  return setattrAt(t, dirfd, pathAddr, flags, attr);
+}
+
+async function futimesAt(t: Task, dirfd: number, pathAddr: number, timesAddr: number): Promise<number> {
+  const attr = readUtimes(t, timesAddr);
+  if (isErr(attr)) return -attr.errno;
+  return setattrAt(t, dirfd, pathAddr, 0, attr);
+}
+
+/** utime(path, struct utimbuf *): seconds only. */
+async function sysUtime(t: Task, a: SyscallArgs): Promise<number> {
+  let attr: SetAttr = { atimeNs: 'now', mtimeNs: 'now' };
+  if (a.ptr(1) !== 0) {
+    const raw = t.mem.copyIn(a.ptr(1), 16);
+    if (isErr(raw)) return -raw.errno;
+    const v = new DataView(raw.buffer, raw.byteOffset, 16);
+    attr = { atimeNs: v.getBigInt64(0, true) * 1_000_000_000n, mtimeNs: v.getBigInt64(8, true) * 1_000_000_000n };
+  }
+  return setattrAt(t, AT.FDCWD, a.ptr(0), 0, attr);
+}
+
+async function sysTruncate(t: Task, a: SyscallArgs): Promise<number> {
+  return withPath(t, AT.FDCWD, a.ptr(0), (s, path) => t.kernel.vfs.truncate(t, s, path, a.i64(1)));
+}
+
+/** ftruncate(2): EINVAL unless a regular file open for writing. */
+function sysFtruncate(t: Task, a: SyscallArgs): MaybePromise<number> {
+  const f = fileOf(t, a.int(0));
+  if (isErr(f)) return -f.errno;
+  const len = a.i64(1);
+  if (len < 0) return -E.EINVAL;
+  if (f.isPath) return -E.EBADF;
+  if (!f.writable || f.location === null || !isReg(f.location.dentry.inode.mode)) return -E.EINVAL;
+  return t.kernel.vfs.setattr(t, f.location, { size: BigInt(len) }).then((r) => toRet(r ?? 0));
+}
+
+/** fsync/fdatasync: nothing is cached in the Sentry yet; pipes are EINVAL as on Linux. */
+function sysFsync(t: Task, a: SyscallArgs): number {
+  const f = fileOf(t, a.int(0));
+  if (isErr(f)) return -f.errno;
+  if (f.isPath) return -E.EBADF;
+  return f.location === null ? -E.EINVAL : 0;
+}
+
+function sysSync(): number {
+  return 0;
+}
+
+function sysSyncfs(t: Task, a: SyscallArgs): number {
+  const f = fileOf(t, a.int(0));
+  return isErr(f) ? -f.errno : 0;
+}
+
+/**
+ * flock(2): validated and granted. One sandbox's processes share nothing else that could
+ * hold a lock on the read-only root yet; real advisory locking comes with writable files.
+ */
+function sysFlock(t: Task, a: SyscallArgs): number {
+  const f = fileOf(t, a.int(0));
+  if (isErr(f)) return -f.errno;
+  if (f.isPath) return -E.EBADF;
+  const LOCK_SH = 1;
+  const LOCK_EX = 2;
+  const LOCK_NB = 4;
+  const LOCK_UN = 8;
+  const op = a.int(1) & ~LOCK_NB;
+  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) return -E.EINVAL;
+  return 0;
+}
+
+export const fsSyscalls: SyscallTable = {
+  [SYS.getcwd]: sysGetcwd,
+  [SYS.chdir]: sysChdir,
+  [SYS.fchdir]: sysFchdir,
+  [SYS.chroot]: sysChroot,
+  [SYS.umask]: sysUmask,
+  [SYS.statfs]: sysStatfs,
+  [SYS.fstatfs]: sysFstatfs,
+  [SYS.mkdir]: (t, a) => mkdirAt(t, AT.FDCWD, a.ptr(0), a.uint(1)),
+  [SYS.mkdirat]: (t, a) => mkdirAt(t, a.int(0), a.ptr(1), a.uint(2)),
+  [SYS.unlink]: (t, a) => unlinkPath(t, AT.FDCWD, a.ptr(0)),
+  [SYS.rmdir]: (t, a) => rmdirPath(t, AT.FDCWD, a.ptr(0)),
+  [SYS.unlinkat]: (t, a) => {
+    const flags = a.int(2);
+    if ((flags & ~AT.REMOVEDIR) !== 0) return -E.EINVAL;
+    return (flags & AT.REMOVEDIR) !== 0 ? rmdirPath(t, a.int(0), a.ptr(1)) : unlinkPath(t, a.int(0), a.ptr(1));
+  },
+  [SYS.rename]: (t, a) => renameAt(t, AT.FDCWD, a.ptr(0), AT.FDCWD, a.ptr(1), 0),
+  [SYS.renameat]: (t, a) => renameAt(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0),
+  [SYS.renameat2]: (t, a) => renameAt(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4)),
+  [SYS.symlink]: (t, a) => symlinkAt(t, a.ptr(0), AT.FDCWD, a.ptr(1)),
+  [SYS.symlinkat]: (t, a) => symlinkAt(t, a.ptr(0), a.int(1), a.ptr(2)),
+  [SYS.link]: (t, a) => linkAt(t, AT.FDCWD, a.ptr(0), AT.FDCWD, a.ptr(1), 0),
+  [SYS.linkat]: (t, a) => linkAt(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.int(4)),
+  [SYS.mknod]: (t, a) => mknodAt(t, AT.FDCWD, a.ptr(0), a.uint(1), a.uint(2)),
+  [SYS.mknodat]: (t, a) => mknodAt(t, a.int(0), a.ptr(1), a.uint(2), a.uint(3)),
+  [SYS.chmod]: (t, a) => setattrAt(t, AT.FDCWD, a.ptr(0), 0, { mode: a.uint(1) & 0o7777 }),
+  [SYS.fchmod]: (t, a) => setattrFd(t, a.int(0), { mode: a.uint(1) & 0o7777 }),
+  [SYS.fchmodat]: (t, a) => setattrAt(t, a.int(0), a.ptr(1), 0, { mode: a.uint(2) & 0o7777 }),
+  [SYS.chown]: (t, a) => setattrAt(t, AT.FDCWD, a.ptr(0), 0, owner(a.int(1), a.int(2))),
+  [SYS.lchown]: (t, a) => setattrAt(t, AT.FDCWD, a.ptr(0), AT.SYMLINK_NOFOLLOW, owner(a.int(1), a.int(2))),
+  [SYS.fchown]: (t, a) => setattrFd(t, a.int(0), owner(a.int(1), a.int(2))),
+  [SYS.fchownat]: (t, a) => {
+    const flags = a.int(4);
+    if ((flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) !== 0) return -E.EINVAL;
+    return setattrAt(t, a.int(0), a.ptr(1), flags, owner(a.int(2), a.int(3)));
+  },
+  [SYS.utime]: sysUtime,
+  [SYS.utimes]: (t, a) => futimesAt(t, AT.FDCWD, a.ptr(0), a.ptr(1)),
+  [SYS.futimesat]: (t, a) => futimesAt(t, a.int(0), a.ptr(1), a.ptr(2)),
+  [SYS.utimensat]: sysUtimensat,
+  [SYS.truncate]: sysTruncate,
+  [SYS.ftruncate]: sysFtruncate,
+  [SYS.fsync]: sysFsync,
+  [SYS.fdatasync]: sysFsync,
+  [SYS.sync]: sysSync,
+  [SYS.syncfs]: sysSyncfs,
+  [SYS.flock]: sysFlock,
+};

@@ -1,0 +1,294 @@
+// Process lifecycle: clone/fork/vfork, execve, exit, wait4, and the process tree.
+
+import { E } from '../abi/errno.js';
+import { REG } from '../abi/regs.js';
+import { isErr } from '../abi/result.js';
+import { SYS } from '../abi/sysno.js';
+import type { Task } from '../kernel/task.js';
+import type { ThreadGroup } from '../kernel/thread_group.js';
+import type { SyscallHandler, SyscallTable } from './types.js';
+
+const CLONE_VM = 0x100;
+const CLONE_FS = 0x200;
+const CLONE_FILES = 0x400;
+const CLONE_SIGHAND = 0x800;
+const CLONE_PIDFD = 0x1000;
+const CLONE_VFORK = 0x4000;
+const CLONE_THREAD = 0x10000;
+const CLONE_SETTLS = 0x80000;
+const CLONE_PARENT_SETTID = 0x100000;
+const CLONE_CHILD_CLEARTID = 0x200000;
+const CLONE_CHILD_SETTID = 0x1000000;
+const CLONE_NS_MASK = 0x7e020080; // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
+
+/**
+ * clone(flags, stack, parent_tid, child_tid, tls): new processes, and CLONE_VM children
+ * that share the parent's memory until they exec (vfork, posix_spawn). Threads
+ * (CLONE_THREAD) arrive with the kernel issue and are refused with EAGAIN until then.
+ */
+function doClone(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number): number | Promise<number> {
+  const exitSignal = flags & 0xff;
+  flags = flags & ~0xff;
+  if ((flags & CLONE_THREAD) !== 0 && (flags & CLONE_SIGHAND) === 0) return -E.EINVAL;
+  if ((flags & CLONE_SIGHAND) !== 0 && (flags & CLONE_VM) === 0) return -E.EINVAL;
+  if ((flags & CLONE_NS_MASK) !== 0) {
+    t.kernel.log(`clone: namespaces inside the sandbox are not supported yet (flags 0x${flags.toString(16)})`);
+    return -E.EPERM;
+  }
+  if ((flags & CLONE_THREAD) !== 0) {
+    // Threads share the thread group, fd table and fs context; they arrive with the
+    // kernel issue (signals, futex-based joins). Say so instead of pretending.
+    t.kernel.log('clone(CLONE_THREAD): threads are not supported yet');
+    return -E.EAGAIN;
+  }
+  if ((flags & (CLONE_FILES | CLONE_FS)) !== 0 && (flags & CLONE_VM) === 0) {
+    t.kernel.log(`clone: sharing fd tables or fs context between processes is not supported yet`);
+    return -E.EINVAL;
+  }
+  const regs = t.regs.clone();
+  regs.set(REG.rax, 0);
+  if (stack !== 0) regs.set(REG.rsp, stack);
+  if ((flags & CLONE_SETTLS) !== 0) regs.set(REG.fs_base, tls);
+  const child = t.kernel.forkProcess(t, (flags & CLONE_VM) !== 0, regs, exitSignal);
+  if (isErr(child)) return -child.errno;
+  if ((flags & CLONE_PARENT_SETTID) !== 0) t.mem.writeU32(ptid, child.tid);
+  if ((flags & CLONE_CHILD_SETTID) !== 0) child.mem.writeU32(ctid, child.tid);
+  if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearChildTid = ctid;
+  child.state = 'running';
+  child.thread.resume();
+  if ((flags & CLONE_VFORK) !== 0) {
+    // The parent sleeps until the child execs or exits: it shares our memory meanwhile.
+    return new Promise<void>((resolve) => (child.tg.vforkDone = resolve)).then(() => child.tid);
+  }
+  return child.tid;
+}
+
+const sysClone: SyscallHandler = (t, a) => doClone(t, a.int(0) >>> 0, a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4));
+
+/** clone3(struct clone_args *, size): the same as clone with a struct. */
+const sysClone3: SyscallHandler = (t, a) => {
+  const size = a.size(1);
+  if (size < 64 || size > 4096) return -E.EINVAL;
+  const b = t.mem.copyIn(a.ptr(0), 64);
+  if (isErr(b)) return -b.errno;
+  const dv = new DataView(b.buffer, b.byteOffset, 64);
+  const u = (o: number): number => dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296;
+  const flags = u(0);
+  const exitSignal = u(32);
+  if (exitSignal > 64) return -E.EINVAL;
+  const stack = u(40);
+  const stackSize = u(48);
+  if ((flags & CLONE_PIDFD) !== 0) return -E.EINVAL;
+  const sp = stack !== 0 ? stack + stackSize : 0;
+  return doClone(t, (flags & ~0xff) | exitSignal, sp, u(24), u(16), u(56));
+};
+
+const sysFork: SyscallHandler = (t) => doClone(t, 17, 0, 0, 0, 0);
+const sysVfork: SyscallHandler = (t) => doClone(t, CLONE_VM | CLONE_VFORK | 17, 0, 0, 0, 0);
+
+/** Reads a NULL-terminated array of string pointers (argv/envp) within Linux's limits. */
+function readStringArray(t: Task, addr: number): string[] | number {
+  const out: string[] = [];
+  if (addr === 0) return out;
+  let total = 0;
+  for (let i = 0; ; i++) {
+    if (i > 0x7fffffff / 8) return -E.E2BIG;
+    const p = t.mem.readU64(addr + i * 8);
+    if (isErr(p)) return -p.errno;
+    if (p === 0) return out;
+    const s = t.mem.readCBytes(p, 32 * 4096);
+    if (isErr(s)) return -s.errno;
+    total += s.length + 1 + 8;
+    if (total > 2 * 1024 * 1024) return -E.E2BIG;
+    out.push(Buffer.from(s).toString('latin1'));
+  }
+}
+
+/** execve(path, argv, envp): on success never returns; the new image starts in the same task. */
+const sysExecve: SyscallHandler = async (t, a) => {
+  const path = t.mem.readCString(a.ptr(0), 4095);
+  if (isErr(path)) return -path.errno;
+  const argv = readStringArray(t, a.ptr(1));
+  if (typeof argv === 'number') return argv;
+  const envp = readStringArray(t, a.ptr(2));
+  if (typeof envp === 'number') return envp;
+  const r = await t.kernel.execInto(t, path, argv, envp);
+  if (isErr(r)) return -r.errno;
+  return 0;
+};
+
+const sysExecveat: SyscallHandler = async (t, a) => {
+  const AT_EMPTY_PATH = 0x1000;
+  const dirfd = a.int(0);
+  const path = t.mem.readCString(a.ptr(1), 4095);
+  if (isErr(path)) return -path.errno;
+  if (dirfd !== -100 && !path.startsWith('/')) {
+    // Relative to a directory fd: the VFS resolves it via /proc/self/fd style paths later.
+    if ((a.int(4) & AT_EMPTY_PATH) !== 0 || path !== '') return -E.ENOSYS;
+  }
+  const argv = readStringArray(t, a.ptr(2));
+  if (typeof argv === 'number') return argv;
+  const envp = readStringArray(t, a.ptr(3));
+  if (typeof envp === 'number') return envp;
+  const r = await t.kernel.execInto(t, path, argv, envp);
+  return isErr(r) ? -r.errno : 0;
+};
+
+const sysExit: SyscallHandler = (t, a) => {
+  if (t.tg.tasks.size <= 1) t.kernel.exitGroup(t, 0, a.int(0));
+  else t.kernel.exitThread(t);
+  return 0;
+};
+
+const sysExitGroup: SyscallHandler = (t, a) => {
+  t.kernel.exitGroup(t, 0, a.int(0));
+  return 0;
+};
+
+const WNOHANG = 1;
+const WUNTRACED = 2;
+const WCONTINUED = 8;
+const WNOTHREAD = 0x20000000;
+const WALL = 0x40000000;
+const WCLONE = 0x80000000;
+
+function matches(t: Task, c: ThreadGroup, pid: number): boolean {
+  if (pid > 0) return c.pid === pid;
+  if (pid === -1) return true;
+  if (pid === 0) return c.pgid === t.tg.pgid;
+  return c.pgid === -pid;
+}
+
+/** wait4(pid, *status, options, *rusage): reaps a zombie child, or waits for one. */
+const sysWait4: SyscallHandler = async (t, a) => {
+  const pid = a.int(0);
+  const statusAddr = a.ptr(1);
+  const options = a.uint(2);
+  const rusage = a.ptr(3);
+  if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) !== 0) return -E.EINVAL;
+  if (pid === -2147483648) return -E.ESRCH;
+  for (;;) {
+    const candidates = [...t.tg.children].filter((c) => matches(t, c, pid));
+    if (candidates.length === 0) return -E.ECHILD;
+    const z = candidates.find((c) => c.zombie && !c.reaped);
+    if (z !== undefined) {
+      if (statusAddr !== 0) {
+        const w = t.mem.writeU32(statusAddr, z.exitStatus ?? 0);
+        if (isErr(w)) return -w.errno;
+      }
+      if (rusage !== 0) {
+        const w = t.mem.zero(rusage, 144);
+        if (isErr(w)) return -w.errno;
+      }
+      t.kernel.reap(z);
+      return z.pid;
+    }
+    if ((options & WNOHANG) !== 0) return 0;
+    await t.tg.childEvents.wait();
+    if (t.state === 'dead') return -E.EINTR;
+  }
+};
+
+const sysGetpid: SyscallHandler = (t) => t.pid;
+const sysGettid: SyscallHandler = (t) => t.tid;
+const sysGetppid: SyscallHandler = (t) => t.tg.parent?.pid ?? 0;
+const sysSetTidAddress: SyscallHandler = (t, a) => {
+  t.clearChildTid = a.ptr(0);
+  return t.tid;
+};
+const sysSetRobustList: SyscallHandler = (t, a) => {
+  if (a.size(1) !== 24) return -E.EINVAL;
+  t.robustList = a.ptr(0);
+  return 0;
+};
+
+/** arch_prctl: FS/GS bases for TLS. */
+const sysArchPrctl: SyscallHandler = (t, a) => {
+  const ARCH_SET_GS = 0x1001;
+  const ARCH_SET_FS = 0x1002;
+  const ARCH_GET_FS = 0x1003;
+  const ARCH_GET_GS = 0x1004;
+  const code = a.int(0);
+  const addr = a.ptr(1);
+  switch (code) {
+    case ARCH_SET_FS:
+      if (addr >= 0x800000000000) return -E.EPERM;
+      t.regs.set(REG.fs_base, addr);
+      return 0;
+    case ARCH_SET_GS:
+      if (addr >= 0x800000000000) return -E.EPERM;
+      t.regs.set(REG.gs_base, addr);
+      return 0;
+    case ARCH_GET_FS: {
+      const r = t.mem.writeU64(addr, t.regs.get(REG.fs_base));
+      return isErr(r) ? -r.errno : 0;
+    }
+    case ARCH_GET_GS: {
+      const r = t.mem.writeU64(addr, t.regs.get(REG.gs_base));
+      return isErr(r) ? -r.errno : 0;
+    }
+    default:
+      return -E.EINVAL;
+  }
+};
+
+const sysGetpgid: SyscallHandler = (t, a) => {
+  const pid = a.int(0);
+  if (pid === 0) return t.tg.pgid;
+  const g = t.kernel.groups.get(pid);
+  return g === undefined ? -E.ESRCH : g.pgid;
+};
+const sysGetpgrp: SyscallHandler = (t) => t.tg.pgid;
+const sysGetsid: SyscallHandler = (t, a) => {
+  const pid = a.int(0);
+  if (pid === 0) return t.tg.sid;
+  const g = t.kernel.groups.get(pid);
+  return g === undefined ? -E.ESRCH : g.sid;
+};
+
+/** setpgid(pid, pgid): self or a child in the same session; a session leader cannot move. */
+const sysSetpgid: SyscallHandler = (t, a) => {
+  const pid = a.int(0) === 0 ? t.pid : a.int(0);
+  const pgid = a.int(1) === 0 ? pid : a.int(1);
+  if (pgid < 0) return -E.EINVAL;
+  const g = t.kernel.groups.get(pid);
+  if (g === undefined || (g !== t.tg && g.parent !== t.tg)) return -E.ESRCH;
+  if (g.sid !== t.tg.sid) return -E.EPERM;
+  if (g.sid === g.pid) return -E.EPERM;
+  if (pgid !== pid && ![...t.kernel.groups.values()].some((o) => o.pgid === pgid && o.sid === t.tg.sid)) return -E.EPERM;
+  g.pgid = pgid;
+  return 0;
+};
+
+/** setsid: fails for a process-group leader. */
+const sysSetsid: SyscallHandler = (t) => {
+  if ([...t.kernel.groups.values()].some((o) => o !== t.tg && o.pgid === t.pid)) return -E.EPERM;
+  if (t.tg.pgid === t.pid) return -E.EPERM;
+  t.tg.sid = t.pid;
+  t.tg.pgid = t.pid;
+  return t.pid;
+};
+
+export const processSyscalls: SyscallTable = {
+  [SYS.clone]: sysClone,
+  [SYS.clone3]: sysClone3,
+  [SYS.fork]: sysFork,
+  [SYS.vfork]: sysVfork,
+  [SYS.execve]: sysExecve,
+  [SYS.execveat]: sysExecveat,
+  [SYS.exit]: sysExit,
+  [SYS.exit_group]: sysExitGroup,
+  [SYS.wait4]: sysWait4,
+  [SYS.getpid]: sysGetpid,
+  [SYS.gettid]: sysGettid,
+  [SYS.getppid]: sysGetppid,
+  [SYS.set_tid_address]: sysSetTidAddress,
+  [SYS.set_robust_list]: sysSetRobustList,
+  [SYS.arch_prctl]: sysArchPrctl,
+  [SYS.getpgid]: sysGetpgid,
+  [SYS.getpgrp]: sysGetpgrp,
+  [SYS.getsid]: sysGetsid,
+  [SYS.setpgid]: sysSetpgid,
+  [SYS.setsid]: sysSetsid,
+};
+
