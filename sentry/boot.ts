@@ -12,6 +12,8 @@ import { buildSyscallTable } from './syscalls/table.js';
 import { FdTable } from './vfs/fd_table.js';
 import { FsContext } from './vfs/fs_context.js';
 import { Vfs, type PathCtx } from './vfs/vfs.js';
+import { setVfsHooks } from './vfs/hooks.js';
+import { SIG } from './kernel/signals.js';
 import { Credentials } from './kernel/credentials.js';
 
 export interface SandboxConfig {
@@ -55,6 +57,8 @@ export async function runSandbox(cfg: SandboxConfig): Promise<number | BootError
     hostname: cfg.hostname ?? 'tsvisor',
     hwcap: platform.n.hwcap(),
   });
+  // A write to a pipe without readers raises SIGPIPE (default action: terminate).
+  setVfsHooks({ onEpipe: (t) => void kernel.sendSignal(t.tg, SIG.SIGPIPE) });
   const fds = new FdTable();
   for (const [fd, file] of createHostStdio().entries()) {
     fds.installAt(fd, file);

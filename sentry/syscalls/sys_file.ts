@@ -247,6 +247,26 @@ function sysClose(t: Task, a: SyscallArgs): number {
   return toRet(t.fds.close(a.int(0)) ?? 0);
 }
 
+/**
+ * close_range(first, last, flags): closes (or with CLOSE_RANGE_CLOEXEC marks) every open fd
+ * in [first, last]. CLOSE_RANGE_UNSHARE is accepted; the table is not unshared (only
+ * CLONE_FILES threads share one, and they are not created yet).
+ */
+function sysCloseRange(t: Task, a: SyscallArgs): number {
+  const first = a.uint(0);
+  const last = a.uint(1);
+  const flags = a.uint(2);
+  const UNSHARE = 2;
+  const CLOEXEC = 4;
+  if ((flags & ~(UNSHARE | CLOEXEC)) !== 0 || first > last) return -E.EINVAL;
+  for (const fd of [...t.fds.fds()]) {
+    if (fd < first || fd > last) continue;
+    if ((flags & CLOEXEC) !== 0) t.fds.setCloexec(fd, true);
+    else t.fds.close(fd);
+  }
+  return 0;
+}
+
 function sysDup(t: Task, a: SyscallArgs): number {
   const f = fileOf(t, a.int(0));
   if (isErr(f)) return -f.errno;
@@ -532,6 +552,7 @@ export const fileSyscalls: SyscallTable = {
   [SYS.openat]: sysOpenat,
   [SYS.creat]: sysCreat,
   [SYS.close]: sysClose,
+  [SYS.close_range]: sysCloseRange,
   [SYS.dup]: sysDup,
   [SYS.dup2]: sysDup2,
   [SYS.dup3]: sysDup3,

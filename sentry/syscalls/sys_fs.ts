@@ -14,6 +14,7 @@ import type { SetAttr } from '../vfs/inode.js';
 import type { Location } from '../vfs/mount.js';
 import { permits } from '../vfs/permissions.js';
 import { encodeStatfs, syntheticStatfs } from '../vfs/stat.js';
+import { Vfs } from '../vfs/vfs.js';
 import type { SyscallTable } from './types.js';
 
 const enc = new TextEncoder();
@@ -309,7 +310,67 @@ function sysFlock(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+// Extended attributes. No filesystem stores any yet: reads find none (ENODATA, empty
+// lists), writes are refused like any other change to a read-only file.
+
+/** The location an xattr call names: a path (following or not) or an fd. */
+async function xattrTarget(t: Task, kind: 'path' | 'lpath' | 'fd', arg: number): Promise<Result<Location | null>> {
+  if (kind === 'fd') {
+    const f = fileOf(t, arg);
+    if (isErr(f)) return f;
+    if (f.isPath) return err(E.EBADF);
+    return f.location;
+  }
+  const path = readPath(t, arg);
+  if (isErr(path)) return path;
+  return t.kernel.vfs.walk(t, t.fs.cwd, path, kind === 'path');
+}
+
+/** Validates an attribute name argument (ERANGE for empty or over XATTR_NAME_MAX). */
+function xattrName(t: Task, addr: number): Result<string> {
+  const name = t.mem.readCString(addr, 255);
+  if (isErr(name)) return name.errno === E.ENAMETOOLONG ? err(E.ERANGE) : name;
+  if (name.length === 0) return err(E.ERANGE);
+  return name;
+}
+
+async function getxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<number> {
+  const loc = await xattrTarget(t, kind, kind === 'fd' ? a.int(0) : a.ptr(0));
+  if (isErr(loc)) return -loc.errno;
+  const name = xattrName(t, a.ptr(1));
+  if (isErr(name)) return -name.errno;
+  return -E.ENODATA;
+}
+
+async function listxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<number> {
+  const loc = await xattrTarget(t, kind, kind === 'fd' ? a.int(0) : a.ptr(0));
+  return isErr(loc) ? -loc.errno : 0;
+}
+
+async function setxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs, remove: boolean): Promise<number> {
+  const loc = await xattrTarget(t, kind, kind === 'fd' ? a.int(0) : a.ptr(0));
+  if (isErr(loc)) return -loc.errno;
+  const name = xattrName(t, a.ptr(1));
+  if (isErr(name)) return -name.errno;
+  if (!remove && (a.int(4) & ~3) !== 0) return -E.EINVAL;
+  if (loc === null) return -E.EOPNOTSUPP;
+  if (Vfs.readOnlyAt(loc)) return -E.EROFS;
+  return remove ? -E.ENODATA : -E.EOPNOTSUPP;
+}
+
 export const fsSyscalls: SyscallTable = {
+  [SYS.getxattr]: (t, a) => getxattr(t, 'path', a),
+  [SYS.lgetxattr]: (t, a) => getxattr(t, 'lpath', a),
+  [SYS.fgetxattr]: (t, a) => getxattr(t, 'fd', a),
+  [SYS.listxattr]: (t, a) => listxattr(t, 'path', a),
+  [SYS.llistxattr]: (t, a) => listxattr(t, 'lpath', a),
+  [SYS.flistxattr]: (t, a) => listxattr(t, 'fd', a),
+  [SYS.setxattr]: (t, a) => setxattr(t, 'path', a, false),
+  [SYS.lsetxattr]: (t, a) => setxattr(t, 'lpath', a, false),
+  [SYS.fsetxattr]: (t, a) => setxattr(t, 'fd', a, false),
+  [SYS.removexattr]: (t, a) => setxattr(t, 'path', a, true),
+  [SYS.lremovexattr]: (t, a) => setxattr(t, 'lpath', a, true),
+  [SYS.fremovexattr]: (t, a) => setxattr(t, 'fd', a, true),
   [SYS.getcwd]: sysGetcwd,
   [SYS.chdir]: sysChdir,
   [SYS.fchdir]: sysFchdir,

@@ -158,6 +158,15 @@ describe('file syscalls', () => {
     expect(await sys(SYS.fcntl, fd, 999)).toBe(-E.EINVAL);
   });
 
+  it('close_range closes or marks a range', async () => {
+    for (let i = 0; i < 5; i++) expect(await open('/dir/a.txt')).toBe(i);
+    expect(await sys(SYS.close_range, 3, 2, 0)).toBe(-E.EINVAL);
+    expect(await sys(SYS.close_range, 1, 2, 4)).toBe(0);
+    expect(t.fds.entry(1)?.cloexec).toBe(true);
+    expect(await sys(SYS.close_range, 3, 0xffffffff, 0)).toBe(0);
+    expect([...t.fds.fds()]).toEqual([0, 1, 2]);
+  });
+
   it('ioctl: ENOTTY on files, FIOCLEX/FIONBIO generic', async () => {
     const fd = await open('/dir/a.txt');
     expect(await sys(SYS.ioctl, fd, 0x5401, f.mem.alloc(64))).toBe(-E.ENOTTY);
@@ -209,6 +218,13 @@ describe('file syscalls', () => {
     expect(await sys(SYS.truncate, f.mem.cstr('/dir/a.txt'), 0)).toBe(-E.EROFS);
     const fd = await open('/dir/a.txt');
     expect(await sys(SYS.ftruncate, fd, 0)).toBe(-E.EINVAL);
+    const name = f.mem.cstr('user.x');
+    const xbuf = f.mem.alloc(64);
+    expect(await sys(SYS.getxattr, f.mem.cstr('/dir/a.txt'), name, xbuf, 64)).toBe(-E.ENODATA);
+    expect(await sys(SYS.lgetxattr, f.mem.cstr('/nope'), name, xbuf, 64)).toBe(-E.ENOENT);
+    expect(await sys(SYS.listxattr, f.mem.cstr('/dir/a.txt'), xbuf, 64)).toBe(0);
+    expect(await sys(SYS.setxattr, f.mem.cstr('/dir/a.txt'), name, xbuf, 1, 0)).toBe(-E.EROFS);
+    expect(await sys(SYS.fgetxattr, fd, f.mem.cstr(''), xbuf, 64)).toBe(-E.ERANGE);
     const st = f.mem.alloc(120);
     expect(await sys(SYS.statfs, f.mem.cstr('/'), st)).toBe(0);
     expect(f.mem.view(st, 120).getBigInt64(80, true) & 1n).toBe(1n);

@@ -1,9 +1,13 @@
 // The sandbox's stdin/stdout/stderr: file descriptions over host fds the Sentry inherited
-// from its caller. Reads never block Node's event loop: one async fs.read at a time runs on
-// libuv's threadpool and fills a buffer that readers and poll consume. Writes use
-// fs.writeSync, retried asynchronously if the host fd is non-blocking and full.
+// from its caller. Reads never block Node's event loop: they fill a buffer that readers and
+// poll consume. Pipes, sockets and terminals are read through a libuv stream (epoll), so a
+// read that never completes cannot hold up the Sentry's exit (a blocked threadpool read
+// would: Node joins its threadpool at exit); regular files through async fs.read. Writes
+// use fs.writeSync, retried asynchronously if the host fd is non-blocking and full.
 
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import type { Readable } from 'node:stream';
 import * as tty from 'node:tty';
 import { E } from '../../abi/errno.js';
 import { err, isErr, type MaybePromise, type Result, type SysError } from '../../abi/result.js';
@@ -44,14 +48,58 @@ export class HostStdioFile extends FileDescription {
   private eof = false;
   private readError: SysError | null = null;
   private reading = false;
+  /** Set for pipes, sockets and terminals (created at the first read). */
+  private stream: Readable | null = null;
+  private readonly streamed: boolean;
 
   constructor(readonly hostFd: number, flags: number, private readonly opts: HostStdioOpts = {}) {
     super(flags, null);
     this.isTty = tty.isatty(hostFd);
+    let streamed = this.isTty;
+    try {
+      const st = fs.fstatSync(hostFd);
+      streamed ||= st.isFIFO() || st.isSocket();
+    } catch {
+      // A closed fd: reads will report the host's error.
+    }
+    this.streamed = streamed;
+  }
+
+  private received(chunk: Uint8Array): void {
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    this.queue.notify(POLL.IN | POLL.RDNORM);
+  }
+
+  /** Reads ahead from a stream until READ_CHUNK bytes wait unread. */
+  private fillFromStream(): void {
+    if (this.stream === null) {
+      const s: Readable = this.isTty
+        ? new tty.ReadStream(this.hostFd)
+        : new net.Socket({ fd: this.hostFd, readable: true, writable: false });
+      s.on('data', (chunk: Buffer) => {
+        this.received(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+        if (this.bufferedBytes >= READ_CHUNK) s.pause();
+      });
+      s.on('end', () => {
+        this.eof = true;
+        this.queue.notify(POLL.IN | POLL.RDNORM);
+      });
+      s.on('error', (e: unknown) => {
+        this.readError = hostErr(e);
+        this.queue.notify(POLL.IN | POLL.RDNORM);
+      });
+      this.stream = s;
+    }
+    if (this.bufferedBytes < READ_CHUNK) this.stream.resume();
   }
 
   /** Starts one background host read unless one is running or a result is waiting. */
   private fill(): void {
+    if (this.streamed) {
+      this.fillFromStream();
+      return;
+    }
     if (this.reading || this.bufferedBytes > 0 || this.eof || this.readError !== null) return;
     this.reading = true;
     const buf = new Uint8Array(READ_CHUNK);
@@ -69,8 +117,9 @@ export class HostStdioFile extends FileDescription {
       } else if (n === 0) {
         this.eof = true;
       } else {
-        this.buffered.push(buf.subarray(0, n));
-        this.bufferedBytes += n;
+        this.reading = false;
+        this.received(buf.subarray(0, n));
+        return;
       }
       this.reading = false;
       this.queue.notify(POLL.IN | POLL.RDNORM);
@@ -92,9 +141,9 @@ export class HostStdioFile extends FileDescription {
       this.bufferedBytes -= n;
       return n;
     }
-    // EOF and errors are reported once: a terminal can be read again after ^D.
+    // A file's EOF is reported once (it may grow); an ended stream stays at EOF.
     if (this.eof) {
-      this.eof = false;
+      if (!this.streamed) this.eof = false;
       return 0;
     }
     if (this.readError !== null) {

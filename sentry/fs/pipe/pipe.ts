@@ -73,6 +73,8 @@ export class Pipe {
 abstract class PipeEnd extends FileDescription {
   constructor(flags: number, readonly pipe: Pipe) {
     super(flags, null);
+    // Linux does not mark pipe files O_LARGEFILE (F_GETFL shows 0 / 1).
+    this.flags = flags;
   }
   override stat(): Result<Stat> {
     return this.pipe.stat();
