@@ -57,9 +57,11 @@ export interface ArpConfig {
   maxRequests: number;
   /** Packets held per unresolved address. */
   maxPending: number;
+  /** Addresses being resolved at once; more are refused (a spoofed-source flood). */
+  maxResolving: number;
 }
 
-export const DEFAULT_ARP_CONFIG: ArpConfig = { reachableMs: 30_000, retransMs: 1_000, maxRequests: 3, maxPending: 3 };
+export const DEFAULT_ARP_CONFIG: ArpConfig = { reachableMs: 30_000, retransMs: 1_000, maxRequests: 3, maxPending: 3, maxResolving: 256 };
 
 export interface ArpEntry {
   ip: Ipv4Addr;
@@ -105,6 +107,10 @@ export class ArpCache {
     }
     let p = this.pending.get(ip);
     if (p === undefined) {
+      if (this.pending.size >= this.cfg.maxResolving) {
+        this.stats.arpQueueDropped++;
+        return;
+      }
       const timer = new Timer(this.timers, () => this.retry(ip));
       p = { sent: 0, queue: [], timer };
       this.pending.set(ip, p);

@@ -32,4 +32,9 @@ export interface NetworkLayer {
   isLocalAddress(a: Ipv4Addr): boolean;
   isBroadcast(a: Ipv4Addr): boolean;
   sendIpv4(o: SendOptions, payload: Uint8Array): Result<void>;
+  /**
+   * Run fn with inbound processing deferred until it returns, so a reply that arrives
+   * synchronously (loopback) never interleaves with half-updated endpoint state.
+   */
+  batch<T>(fn: () => T): T;
 }

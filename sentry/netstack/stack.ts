@@ -68,6 +68,8 @@ export interface IcmpEvent {
   message: IcmpMessage;
 }
 
+const MAX_FRAMES_PER_BATCH = 200_000;
+
 interface Inbound {
   nic: Nic | null;
   frame: Uint8Array;
@@ -109,7 +111,7 @@ export class Stack implements NetworkLayer {
 
   /** Advance virtual time to nowMs, firing every timer due on the way. */
   tick(nowMs: number): void {
-    this.timers.advance(nowMs);
+    this.batch(() => this.timers.advance(nowMs));
   }
 
   /** When tick() next has work to do, or undefined if no timer is armed. */
@@ -204,7 +206,7 @@ export class Stack implements NetworkLayer {
     const r = this.route(dst);
     if (r === null) return err(E.ENETUNREACH);
     const msg = buildIcmp(ICMP_ECHO_REQUEST, 0, ((id & 0xffff) << 16) | (seq & 0xffff), data);
-    return this.sendIpv4({ src: r.src, dst, protocol: IPPROTO_ICMP }, msg);
+    return this.batch(() => this.sendIpv4({ src: r.src, dst, protocol: IPPROTO_ICMP }, msg));
   }
 
   // ---------------------------------------------------------------- NetworkLayer
@@ -338,10 +340,21 @@ export class Stack implements NetworkLayer {
    */
   private deliver(nic: Nic | null, frame: Uint8Array): void {
     this.inbox.push({ nic, frame });
-    if (this.draining) return;
+    if (!this.draining) this.batch(() => undefined);
+  }
+
+  batch<T>(fn: () => T): T {
+    if (this.draining) return fn();
     this.draining = true;
     try {
+      return fn();
+    } finally {
       for (let i = 0; i < this.inbox.length; i++) {
+        if (i >= MAX_FRAMES_PER_BATCH) {
+          // A runaway loopback exchange (an ACK war) must not wedge the Sentry.
+          this.stats.linkDropped += this.inbox.length - i;
+          break;
+        }
         const x = this.inbox[i];
         try {
           this.processFrame(x.nic, x.frame);
@@ -350,7 +363,6 @@ export class Stack implements NetworkLayer {
           this.internalErrors++;
         }
       }
-    } finally {
       this.inbox = [];
       this.draining = false;
     }

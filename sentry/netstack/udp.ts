@@ -118,6 +118,10 @@ export class UdpEndpoint implements PortOwner {
 
   /** Send one datagram; addr/port default to the connected peer. Returns bytes sent. */
   sendTo(data: Uint8Array, addr?: Ipv4Addr, port?: number): Result<number> {
+    return this.proto.net.batch(() => this.doSendTo(data, addr, port));
+  }
+
+  private doSendTo(data: Uint8Array, addr?: Ipv4Addr, port?: number): Result<number> {
     if (this.closed) return err(E.EBADF);
     const pending = this.takeError();
     if (pending !== null) return pending;

@@ -223,6 +223,10 @@ export class TcpEndpoint {
    * EINPROGRESS (non-blocking) or waits for EV_OUT/EV_ERR, then reads takeError().
    */
   connect(addr: Ipv4Addr, port: number): Result<void> {
+    return this.proto.net.batch(() => this.doConnect(addr, port));
+  }
+
+  private doConnect(addr: Ipv4Addr, port: number): Result<void> {
     switch (this.state) {
       case 'CLOSED':
         break;
@@ -275,6 +279,10 @@ export class TcpEndpoint {
 
   /** send(2): queue as much of data as fits; EAGAIN when the buffer is full. */
   send(data: Uint8Array): Result<number> {
+    return this.proto.net.batch(() => this.doSend(data));
+  }
+
+  private doSend(data: Uint8Array): Result<number> {
     const e = this.takeError();
     if (e !== null) return e;
     switch (this.state) {
@@ -305,6 +313,10 @@ export class TcpEndpoint {
    * finished connection); EAGAIN means wait for EV_IN.
    */
   recv(maxLen: number, peek = false): Result<Uint8Array> {
+    return this.proto.net.batch(() => this.doRecv(maxLen, peek));
+  }
+
+  private doRecv(maxLen: number, peek: boolean): Result<Uint8Array> {
     if (this.rcvQueue.length > 0 && !this.readShut && maxLen > 0) {
       if (peek) return this.rcvQueue.peek(0, maxLen);
       const out = this.rcvQueue.take(maxLen);
@@ -323,6 +335,10 @@ export class TcpEndpoint {
 
   /** shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR. */
   shutdown(how: number): Result<void> {
+    return this.proto.net.batch(() => this.doShutdown(how));
+  }
+
+  private doShutdown(how: number): Result<void> {
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) return err(E.EINVAL);
     if (this.state === 'LISTEN') {
       if (how === SHUT_WR) return err(E.ENOTCONN);
@@ -344,6 +360,10 @@ export class TcpEndpoint {
 
   /** close(2): graceful FIN, or RST when unread data remains or SO_LINGER 0 is set (RFC 2525). */
   close(): void {
+    return this.proto.net.batch(() => this.doClose());
+  }
+
+  private doClose(): void {
     if (this.appClosed) return;
     this.appClosed = true;
     switch (this.state) {
@@ -369,6 +389,10 @@ export class TcpEndpoint {
 
   /** Reset the connection now (SO_LINGER 0, or unread data at close). */
   abort(): void {
+    return this.proto.net.batch(() => this.doAbort());
+  }
+
+  private doAbort(): void {
     if (this.isSynchronized() || this.state === 'SYN_RECEIVED') this.sendRst(this.sndNxt);
     this.enterClosed(null);
   }
@@ -422,12 +446,20 @@ export class TcpEndpoint {
 
   /** TCP_NODELAY; turning it on flushes anything Nagle was holding. */
   setNoDelay(on: boolean): void {
+    return this.proto.net.batch(() => this.doSetNoDelay(on));
+  }
+
+  private doSetNoDelay(on: boolean): void {
     this.opts.noDelay = on;
     if (on) this.output();
   }
 
   /** SO_KEEPALIVE. */
   setKeepAlive(on: boolean): void {
+    return this.proto.net.batch(() => this.doSetKeepAlive(on));
+  }
+
+  private doSetKeepAlive(on: boolean): void {
     this.opts.keepAlive = on;
     if (on && this.isSynchronized()) {
       this.keepProbes = 0;
@@ -631,8 +663,13 @@ export class TcpEndpoint {
       this.sendSyn();
       return;
     }
-    // The peer's SYN again (simultaneous open's SYN,ACK, or a duplicate): drop the SYN bit.
     if (flags & SYN && seq === this.irs) {
+      if (this.state !== 'SYN_RECEIVED') {
+        // A retransmitted SYN,ACK: our ACK of it was lost, so send it again.
+        if (!(flags & RST)) this.sendAck();
+        return;
+      }
+      // Simultaneous open: the peer's SYN,ACK repeats its SYN; keep only the ACK part.
       flags &= ~SYN;
       seq = seqAdd(seq, 1);
     }
@@ -1191,8 +1228,11 @@ export class TcpEndpoint {
   private maybeWindowUpdate(): void {
     if (!this.isSynchronized() || this.finReceived) return;
     const cur = Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt));
-    const space = this.rcvSpace();
-    if ((cur < this.rcvMss && space >= this.rcvMss) || space - cur >= this.opts.rcvBufSize / 2) this.sendAck();
+    // Only space the window field can express counts (no scaling: at most 64 KiB).
+    const maxAdv = 0xffff * 2 ** this.rcvShift;
+    const space = Math.min(this.rcvSpace(), maxAdv);
+    const half = Math.min(this.opts.rcvBufSize, maxAdv) / 2;
+    if ((cur < this.rcvMss && space >= this.rcvMss) || space - cur >= half) this.sendAck();
   }
 
   // ---------------------------------------------------------------- state helpers
