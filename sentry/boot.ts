@@ -94,7 +94,7 @@ async function resolveCommand(vfs: Vfs, ctx: PathCtx, cmd: string, env: string[]
   for (const dir of pathVar.split(':')) {
     if (dir === '') continue;
     const candidate = `${dir.replace(/\/$/, '')}/${cmd}`;
-    const r: Result<unknown> = await vfs.stat(ctx, ctx.fs.root, candidate, true);
+    const r: Result<unknown> = await vfs.statPath(ctx.fs, candidate, ctx.creds);
     if (!isErr(r)) return candidate;
     if (r.errno !== E.ENOENT && r.errno !== E.ENOTDIR) lastErr = r.errno;
   }

@@ -313,15 +313,15 @@ function sysFlock(t: Task, a: SyscallArgs): number {
 // Extended attributes. No filesystem stores any yet: reads find none (ENODATA, empty
 // lists), writes are refused like any other change to a read-only file.
 
-/** The location an xattr call names: a path (following or not) or an fd. */
-async function xattrTarget(t: Task, kind: 'path' | 'lpath' | 'fd', arg: number): Promise<Result<Location | null>> {
+/** The location an xattr call's first argument names: a path (following or not) or an fd. */
+async function xattrTarget(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<Result<Location | null>> {
   if (kind === 'fd') {
-    const f = fileOf(t, arg);
+    const f = fileOf(t, a.int(0));
     if (isErr(f)) return f;
     if (f.isPath) return err(E.EBADF);
     return f.location;
   }
-  const path = readPath(t, arg);
+  const path = readPath(t, a.ptr(0));
   if (isErr(path)) return path;
   return t.kernel.vfs.walk(t, t.fs.cwd, path, kind === 'path');
 }
@@ -335,7 +335,7 @@ function xattrName(t: Task, addr: number): Result<string> {
 }
 
 async function getxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<number> {
-  const loc = await xattrTarget(t, kind, kind === 'fd' ? a.int(0) : a.ptr(0));
+  const loc = await xattrTarget(t, kind, a);
   if (isErr(loc)) return -loc.errno;
   const name = xattrName(t, a.ptr(1));
   if (isErr(name)) return -name.errno;
@@ -343,12 +343,12 @@ async function getxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs):
 }
 
 async function listxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<number> {
-  const loc = await xattrTarget(t, kind, kind === 'fd' ? a.int(0) : a.ptr(0));
+  const loc = await xattrTarget(t, kind, a);
   return isErr(loc) ? -loc.errno : 0;
 }
 
 async function setxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs, remove: boolean): Promise<number> {
-  const loc = await xattrTarget(t, kind, kind === 'fd' ? a.int(0) : a.ptr(0));
+  const loc = await xattrTarget(t, kind, a);
   if (isErr(loc)) return -loc.errno;
   const name = xattrName(t, a.ptr(1));
   if (isErr(name)) return -name.errno;
