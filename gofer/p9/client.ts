@@ -21,6 +21,7 @@ import {
   VERSION_9P2000_L,
 } from './constants.js';
 import { isProtocolError } from './errors.js';
+import { batchedWriter } from './batched_writes.js';
 import { Framer } from './framer.js';
 import type {
   Attr,
@@ -90,12 +91,15 @@ export class P9Client {
   /** Resolves once the connection is gone (all requests then fail with EIO). */
   readonly whenClosed: Promise<void>;
 
+  private readonly writeFrame: (frame: Uint8Array) => void;
+
   private constructor(private readonly stream: Duplex, proposedMsize: number) {
     this.negotiatedMsize = proposedMsize;
     this.framer = new Framer(proposedMsize);
     this.whenClosed = new Promise((res) => {
       this.resolveClosed = res;
     });
+    this.writeFrame = batchedWriter(stream);
     stream.on('data', (chunk: Uint8Array) => this.onData(chunk));
     stream.on('end', () => this.close());
     stream.on('close', () => this.shutdown());
@@ -244,7 +248,7 @@ export class P9Client {
           p.detach = () => signal.removeEventListener('abort', onAbort);
         }
       }
-      this.stream.write(frame);
+      this.writeFrame(frame);
     }) as Promise<Result<ReplyTo<M['kind']>>>;
   }
 

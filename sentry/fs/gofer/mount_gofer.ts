@@ -1,0 +1,26 @@
+// A host directory as a Sentry filesystem: a Gofer started for it, a 9P session, a GoferFs.
+// The path is only passed on to the Gofer (made absolute as a string): the Sentry itself
+// never resolves or opens it.
+
+import { resolve } from 'node:path';
+import { isErr, type Result } from '../../abi/result.js';
+import { GoferFs } from './gofer_fs.js';
+import { startGofer } from './gofer_process.js';
+
+export async function goferFilesystem(
+  hostDir: string, opts: { readOnly: boolean; log?: (line: string) => void },
+): Promise<Result<GoferFs>> {
+  const root = resolve(hostDir);
+  // Test only: a Gofer that breaks its seccomp filter on SIGUSR2 (test/integration/gofer_sandbox).
+  const selftestForbidden = process.env.TSVISOR_GOFER_SELFTEST === 'forbidden-syscall';
+  const s = await startGofer({ root, readOnly: opts.readOnly, selftestForbidden });
+  if (isErr(s)) return s;
+  // Our Gofer answers a connection's requests in order: lookups may be pipelined.
+  const f = await GoferFs.create(s.client, s.rootFid, { readOnly: opts.readOnly, donations: s.donations, inOrder: true });
+  if (isErr(f)) {
+    s.client.close();
+    return f;
+  }
+  void s.client.whenClosed.then(() => opts.log?.(`gofer for ${root} (pid ${s.pid}) is gone: its files now fail with EIO`));
+  return f;
+}
