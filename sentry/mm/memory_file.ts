@@ -63,6 +63,12 @@ export class MemoryFile {
     if (this.freeList.length < n && this.bump + n <= this.totalPages && sameChunk) {
       for (let i = 0; i < n; i++) out.push(this.bump + i);
       this.bump += n;
+    } else if (this.freeList.length >= n) {
+      // The tail of the free list in its own order: pages freed together (releaseMany
+      // sorts them) come back contiguous, so their host mapping stays one mmap.
+      const from = this.freeList.length - n;
+      for (let i = from; i < this.freeList.length; i++) out.push(this.freeList[i]);
+      this.freeList.length = from;
     } else {
       for (let i = 0; i < n; i++) {
         let p = this.freeList.pop();
@@ -87,6 +93,34 @@ export class MemoryFile {
 
   incRef(ppn: number): void {
     this.refs[ppn]++;
+  }
+
+  /**
+   * release() for many pages: the freed ones go back to the host by runs (one punch per
+   * contiguous run instead of one per page) and to the free list in ascending order.
+   */
+  releaseMany(ppns: number[]): void {
+    const freed: number[] = [];
+    for (const ppn of ppns) {
+      if (this.refs[ppn] === 0) continue;
+      if (--this.refs[ppn] === 0) freed.push(ppn);
+    }
+    if (freed.length === 0) return;
+    freed.sort((a, b) => a - b);
+    let runStart = freed[0];
+    let prev = runStart;
+    for (let i = 1; i <= freed.length; i++) {
+      const p = i < freed.length ? freed[i] : -1;
+      if (p === prev + 1) {
+        prev = p;
+        continue;
+      }
+      this.backing.punch(runStart * PAGE, (prev - runStart + 1) * PAGE);
+      runStart = prev = p;
+    }
+    // Ascending on the list's tail, so alloc hands them out contiguous again.
+    for (const p of freed) this.freeList.push(p);
+    this.usedPages -= freed.length;
   }
 
   /** Drops one reference; the last one returns the page to the host. */

@@ -9,6 +9,8 @@ import { err, isErr } from '../abi/result.js';
 import type { AddressSpace } from '../platform/platform.js';
 import type { AppMemory } from './app_memory.js';
 import type { Mappable } from './mappable.js';
+import { AnonSharedMemory } from './anon_shared.js';
+import { LockedRanges } from './mlock.js';
 import { MemoryFile, PAGE, PAGE_SHIFT } from './memory_file.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, Vma, VmaList } from './vma.js';
 
@@ -23,6 +25,13 @@ export const MMAP_TOP = STACK_TOP - 128 * 1024 * 1024;
 
 /** Pages populated and mapped per fault, aligned: fewer traps for sequential access. */
 const FAULT_WINDOW_PAGES = 16;
+/**
+ * Largest window for anonymous private memory (2 MiB, gVisor's private allocation unit):
+ * a fault right where the previous window ended doubles the window, up to this.
+ */
+const MAX_ANON_WINDOW_PAGES = 512;
+/** Host mmaps a forked child is given up front (see premapLike). */
+const PREMAP_RUNS = 64;
 
 export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
@@ -44,6 +53,47 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 const pageDown = (a: number): number => Math.floor(a / PAGE) * PAGE;
 const pageUp = (a: number): number => Math.ceil(a / PAGE) * PAGE;
 
+export interface ProcArgs {
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+  /** The filename execve was given (AT_EXECFN). */
+  execfn: string;
+}
+
+/**
+ * Reads the argv/envp layout out of an initial stack image written at sp (argc, argv
+ * pointers, NULL, envp pointers, NULL; the strings above them, AT_EXECFN's at the top).
+ */
+function parseInitialStack(sp: number, buf: Uint8Array): ProcArgs | undefined {
+  if (buf.length < 24) return undefined;
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const word = (i: number): number => Number(v.getBigUint64(i * 8, true));
+  const strlenAt = (addr: number): number => {
+    const off = addr - sp;
+    if (off < 0 || off >= buf.length) return -1;
+    const end = buf.indexOf(0, off);
+    return end < 0 ? -1 : end - off;
+  };
+  const argc = word(0);
+  if (argc < 1 || (argc + 3) * 8 > buf.length) return undefined;
+  const argStart = word(1);
+  let i = argc + 2;
+  const envp: number[] = [];
+  while ((i + 1) * 8 <= buf.length && word(i) !== 0) envp.push(word(i++));
+  const lastArg = word(argc);
+  const lastArgLen = strlenAt(lastArg);
+  if (lastArgLen < 0) return undefined;
+  const argEnd = lastArg + lastArgLen + 1;
+  const envStart = envp.length > 0 ? envp[0] : argEnd;
+  const lastEnvLen = envp.length > 0 ? strlenAt(envp[envp.length - 1]) : 0;
+  const envEnd = envp.length > 0 ? envp[envp.length - 1] + lastEnvLen + 1 : argEnd;
+  const fnLen = strlenAt(envEnd);
+  const execfn = fnLen < 0 ? '' : Buffer.from(buf.subarray(envEnd - sp, envEnd - sp + fnLen)).toString('utf8');
+  return { argStart, argEnd, envStart, envEnd, execfn };
+}
+
 export interface MmapRequest {
   addr: number;
   len: number;
@@ -52,16 +102,25 @@ export interface MmapRequest {
   file?: Mappable;
   offset: number;
   name?: string;
+  /** Shared file mappings: the file is open for writing. */
+  mayWrite?: boolean;
 }
 
 export class MemoryManager implements AppMemory {
   readonly vmas: VmaList;
+  /** mlock'ed ranges (accounting only); not inherited by fork, gone on exec with the mm. */
+  readonly locked = new LockedRanges();
   /** app page number -> memory-file page number */
   readonly pt: Map<number, number>;
   /** app page number -> prot it is mapped with in the stub (absent: not mapped there) */
   private readonly host = new Map<number, number>();
+  /** Sequential-fault detection: the page after the last anonymous window, and its size. */
+  private seqNext = -1;
+  private seqPages = FAULT_WINDOW_PAGES;
   brkBase = 0;
   brkCur = 0;
+  /** mm->arg_start..env_end and AT_EXECFN, recorded when exec writes the initial stack. */
+  procArgs?: ProcArgs;
   /** Set when the address space has been released (process gone). */
   private released = false;
 
@@ -109,17 +168,23 @@ export class MemoryManager implements AppMemory {
       }
     }
     this.unmapRange(addr, addr + len);
+    // MAP_SHARED|MAP_ANONYMOUS is a shmem object, as on Linux: fork shares even pages
+    // nobody has touched yet.
+    const file = req.file ?? (type !== MAP_PRIVATE ? new AnonSharedMemory() : undefined);
     const vma: Vma = {
       start: addr,
       end: addr + len,
       prot,
       shared: type === MAP_SHARED || type === MAP_SHARED_VALIDATE,
-      file: req.file,
+      file,
       fileOffset: req.offset,
       growsDown: (flags & MAP_GROWSDOWN) !== 0,
       name: req.name,
+      mayWrite: req.mayWrite,
     };
     this.vmas.insert(vma);
+    file?.mapped?.();
+    if (this.locked.future) this.locked.add(addr, addr + len);
     return addr;
   }
 
@@ -134,8 +199,10 @@ export class MemoryManager implements AppMemory {
   /** Drops VMAs and pages in [start, end). */
   private unmapRange(start: number, end: number): void {
     const removed = this.vmas.remove(start, end);
+    this.locked.remove(start, end);
     if (removed.length === 0) return;
     this.dropPages(start, end);
+    for (const v of removed) v.file?.unmapped?.();
   }
 
   /** Releases the pages backing [start, end) and their host mappings. */
@@ -143,10 +210,11 @@ export class MemoryManager implements AppMemory {
     const first = start / PAGE;
     const last = end / PAGE;
     let hostHad = false;
+    const freed: number[] = [];
     const drop = (vpn: number): void => {
       const ppn = this.pt.get(vpn);
       if (ppn !== undefined) {
-        this.mf.release(ppn);
+        freed.push(ppn);
         this.pt.delete(vpn);
       }
       if (this.host.delete(vpn)) hostHad = true;
@@ -157,7 +225,12 @@ export class MemoryManager implements AppMemory {
     } else {
       for (let vpn = first; vpn < last; vpn++) drop(vpn);
     }
-    if (hostHad && !this.released) this.as.unmap(start, end - start);
+    // The stub stops seeing the pages before they can go to anyone else.
+    if (hostHad && !this.released) {
+      this.as.unmap(start, end - start);
+      this.as.flush();
+    }
+    this.mf.releaseMany(freed);
   }
 
   /** Forgets host mappings in [start, end) so they are re-made (with current prot) on fault. */
@@ -170,7 +243,10 @@ export class MemoryManager implements AppMemory {
     } else {
       for (let vpn = first; vpn < last; vpn++) had = this.host.delete(vpn) || had;
     }
-    if (had && !this.released) this.as.unmap(start, end - start);
+    if (had && !this.released) {
+      this.as.unmap(start, end - start);
+      this.as.flush();
+    }
   }
 
   mprotect(addr: number, len: number, prot: number): Result<number> {
@@ -183,10 +259,9 @@ export class MemoryManager implements AppMemory {
     const end = addr + pageUp(len);
     if (end > USER_MAX || end < addr) return err(E.ENOMEM);
     if (!this.vmas.covers(addr, end)) return err(E.ENOMEM);
-    // A shared file mapping may not gain write access the file does not allow: our files
-    // are only ever mapped shared read-only (see sys_mmap), so refuse.
+    // A shared file mapping may not gain write access the file does not allow.
     for (const v of this.vmas.overlapping(addr, end)) {
-      if (v.shared && v.file !== undefined && (prot & PROT_WRITE) !== 0) return err(E.EACCES);
+      if (v.shared && v.file !== undefined && v.mayWrite !== true && (prot & PROT_WRITE) !== 0) return err(E.EACCES);
     }
     this.vmas.protect(addr, end, prot);
     this.invalidateHost(addr, end);
@@ -265,8 +340,9 @@ export class MemoryManager implements AppMemory {
     const moved = pieces.length > 0 ? pieces[pieces.length - 1] : v;
     if (newLen > oldLen) {
       this.vmas.insert({ ...moved, start: dest + oldLen, end: dest + newLen, fileOffset: moved.fileOffset + (moved.end - moved.start) });
+      moved.file?.mapped?.();
     } else if (newLen < oldLen) {
-      this.vmas.remove(dest + newLen, dest + oldLen);
+      for (const p of this.vmas.remove(dest + newLen, dest + oldLen)) p.file?.unmapped?.();
     }
     const first = oldAddr / PAGE;
     const n = oldLen / PAGE;
@@ -301,16 +377,34 @@ export class MemoryManager implements AppMemory {
     if (isErr(r)) return false;
     const ppn = this.pt.get(vpn)!;
     this.as.map(vpn * PAGE, PAGE, v.prot, ppn * PAGE);
+    this.as.flush();
     this.host.set(vpn, v.prot);
     return true;
   }
 
   /** Populates the fault window around vpn inside v and maps it in the stub. */
   private populateAndMap(v: Vma, vpn: number): boolean {
-    const winStart = Math.max(Math.floor(vpn / FAULT_WINDOW_PAGES) * FAULT_WINDOW_PAGES, v.start / PAGE);
-    const winEnd = Math.min(winStart - (winStart % FAULT_WINDOW_PAGES) + FAULT_WINDOW_PAGES, v.end / PAGE);
+    let winStart = Math.max(Math.floor(vpn / FAULT_WINDOW_PAGES) * FAULT_WINDOW_PAGES, v.start / PAGE);
+    let winEnd = Math.min(winStart - (winStart % FAULT_WINDOW_PAGES) + FAULT_WINDOW_PAGES, v.end / PAGE);
+    if (v.file === undefined && !v.shared) {
+      // Anonymous private memory touched sequentially: grow the window (zero pages cost
+      // nothing to fill, and each fault is a full trap round trip).
+      if (vpn === this.seqNext) {
+        const pages = Math.min(this.seqPages * 2, MAX_ANON_WINDOW_PAGES);
+        winStart = vpn;
+        winEnd = Math.min(vpn + pages, v.end / PAGE);
+        this.seqPages = pages;
+      } else {
+        this.seqPages = FAULT_WINDOW_PAGES;
+      }
+      this.seqNext = winEnd;
+    }
     const missing: number[] = [];
-    for (let p = winStart; p < winEnd; p++) if (!this.pt.has(p)) missing.push(p);
+    for (let p = winStart; p < winEnd; p++) {
+      if (this.pt.has(p)) continue;
+      if (this.cachePage(v, p) === false) missing.push(p);
+      else if (!this.pt.has(p)) return false;
+    }
     if (missing.length > 0) {
       const pages = this.mf.alloc(missing.length);
       if (isErr(pages)) return false;
@@ -344,6 +438,22 @@ export class MemoryManager implements AppMemory {
       runProt = prot;
     }
     flushRun(winEnd);
+    this.as.flush();
+    return true;
+  }
+
+  /**
+   * For a shared mapping of a file with a page cache: points vpn at the file's own page.
+   * false: the file has no page cache (use a private copy); null: no page (SIGBUS/EFAULT).
+   */
+  private cachePage(v: Vma, vpn: number): boolean | null {
+    const f = v.file;
+    if (!v.shared || f?.sharedPage === undefined) return false;
+    const index = (v.fileOffset + (vpn * PAGE - v.start)) / PAGE;
+    const ppn = f.sharedPage(this.mf, index);
+    if (isErr(ppn)) return null;
+    this.mf.incRef(ppn);
+    this.pt.set(vpn, ppn);
     return true;
   }
 
@@ -358,6 +468,9 @@ export class MemoryManager implements AppMemory {
   private pageForRead(vpn: number, v: Vma): Result<Uint8Array> {
     let ppn = this.pt.get(vpn);
     if (ppn === undefined) {
+      const c = this.cachePage(v, vpn);
+      if (c === null) return err(E.EFAULT);
+      if (c) return this.mf.page(this.pt.get(vpn) as number);
       const pages = this.mf.alloc(1);
       if (isErr(pages)) return pages;
       ppn = pages[0];
@@ -378,7 +491,11 @@ export class MemoryManager implements AppMemory {
     this.mf.page(np).set(this.mf.page(ppn));
     this.mf.release(ppn);
     this.pt.set(vpn, np);
-    if (this.host.delete(vpn) && !this.released) this.as.unmap(vpn * PAGE, PAGE);
+    if (this.host.delete(vpn) && !this.released) {
+      // At once: a sibling thread must not keep writing the page the other process keeps.
+      this.as.unmap(vpn * PAGE, PAGE);
+      this.as.flush();
+    }
     return this.mf.page(np);
   }
 
@@ -520,20 +637,99 @@ export class MemoryManager implements AppMemory {
     for (const ppn of this.pt.values()) this.mf.incRef(ppn);
     child.brkBase = this.brkBase;
     child.brkCur = this.brkCur;
-    for (const v of this.vmas.list) {
-      if (!v.shared && (v.prot & PROT_WRITE) !== 0) this.invalidateHost(v.start, v.end);
-    }
+    this.writeProtectPrivate();
+    child.premapLike(this.host);
     return child;
+  }
+
+  /**
+   * A fresh child maps what its parent had mapped (private pages read-only, as they are
+   * now shared), queued for its first resume: one batch instead of a fault per window.
+   * At most PREMAP_RUNS host mmaps, highest addresses (the stack, then libraries) first, so
+   * a big parent forking to exec pays little for pages its child never touches.
+   */
+  private premapLike(parentHost: Map<number, number>): void {
+    const vpns = [...parentHost.keys()].sort((a, b) => b - a);
+    let runs = 0;
+    let runLo = -1;
+    let runHi = -1;
+    let runPpn = 0;
+    let runProt = 0;
+    const flushRun = (): void => {
+      if (runLo < 0) return;
+      this.as.map(runLo * PAGE, (runHi - runLo) * PAGE, runProt, runPpn * PAGE);
+      for (let p = runLo; p < runHi; p++) this.host.set(p, runProt);
+      runLo = -1;
+      runs++;
+    };
+    for (const vpn of vpns) {
+      const ppn = this.pt.get(vpn);
+      if (ppn === undefined) continue;
+      const prot = parentHost.get(vpn)!;
+      // Descending: a run grows downwards, its file offset with it.
+      if (runLo >= 0 && vpn === runLo - 1 && ppn === runPpn - 1 && prot === runProt) {
+        runLo = vpn;
+        runPpn = ppn;
+        continue;
+      }
+      flushRun();
+      if (runs >= PREMAP_RUNS) return;
+      runLo = vpn;
+      runHi = vpn + 1;
+      runPpn = ppn;
+      runProt = prot;
+    }
+    flushRun();
+  }
+
+  /**
+   * fork's half of copy-on-write in the parent: host mappings of writable private pages
+   * lose PROT_WRITE (reads keep working without a fault), in one batch of mprotects over
+   * the runs of such pages.
+   */
+  private writeProtectPrivate(): void {
+    if (this.released || this.host.size === 0) return;
+    const vpns: number[] = [];
+    for (const [vpn, prot] of this.host) if ((prot & PROT_WRITE) !== 0) vpns.push(vpn);
+    vpns.sort((a, b) => a - b);
+    let v: Vma | undefined;
+    let runStart = -1;
+    let runEnd = -1;
+    let runProt = 0;
+    const flushRun = (): void => {
+      if (runStart >= 0) this.as.protect(runStart * PAGE, (runEnd - runStart) * PAGE, runProt);
+      runStart = -1;
+    };
+    for (const vpn of vpns) {
+      const addr = vpn * PAGE;
+      if (v === undefined || addr < v.start || addr >= v.end) v = this.vmas.find(addr);
+      if (v === undefined || v.shared) continue;
+      const prot = this.host.get(vpn)! & ~PROT_WRITE;
+      this.host.set(vpn, prot);
+      // A run stays inside one VMA (one prot) and has no unmapped holes (mprotect's ENOMEM).
+      if (runStart >= 0 && vpn === runEnd && prot === runProt && addr < v.end && runStart * PAGE >= v.start) {
+        runEnd++;
+        continue;
+      }
+      flushRun();
+      runStart = vpn;
+      runEnd = vpn + 1;
+      runProt = prot;
+    }
+    flushRun();
+    this.as.flush();
   }
 
   /** Frees every page; the address space itself is released by its owner. */
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const ppn of this.pt.values()) this.mf.release(ppn);
+    this.mf.releaseMany([...this.pt.values()]);
     this.pt.clear();
     this.host.clear();
+    const gone = this.vmas.list.slice();
     this.vmas.list.length = 0;
+    for (const v of gone) v.file?.unmapped?.();
   }
 
   /** The loader's view: writes ignore prot, as the kernel's own setup of a new image does. */
@@ -552,6 +748,8 @@ export class LoaderMemoryImpl {
     return this.mm.mmap({ addr, len, prot, flags: MAP_PRIVATE | (fixed ? MAP_FIXED : 0), offset, file });
   }
   copyOut(addr: number, src: Uint8Array): Result<void> {
+    // The initial stack is the one write that ends at the stack top: remember its layout.
+    if (addr + src.length === STACK_TOP) this.mm.procArgs = parseInitialStack(addr, src);
     return this.mm.copyOutForce(addr, src);
   }
   zero(addr: number, len: number): Result<void> {

@@ -13,6 +13,8 @@ export interface Vma {
   /** MAP_SHARED: pages are shared by fork instead of copy-on-write. */
   shared: boolean;
   file?: Mappable;
+  /** Shared file mappings: whether the file was opened for writing (mprotect may add PROT_WRITE). */
+  mayWrite?: boolean;
   /** File offset of `start` for file mappings. */
   fileOffset: number;
   growsDown: boolean;
@@ -54,6 +56,7 @@ export class VmaList {
     if (v === undefined || v.start >= addr) return;
     const right: Vma = { ...v, start: addr, fileOffset: v.fileOffset + (addr - v.start) };
     v.end = addr;
+    right.file?.mapped?.();
     this.list.splice(i + 1, 0, right);
   }
 
@@ -107,7 +110,10 @@ export class VmaList {
 
   clone(): VmaList {
     const c = new VmaList();
-    for (const v of this.list) c.list.push({ ...v });
+    for (const v of this.list) {
+      c.list.push({ ...v });
+      v.file?.mapped?.();
+    }
     return c;
   }
 }

@@ -40,5 +40,5 @@ export function emptyPathTarget(t: Task, dirfd: number): Result<{ file: FileDesc
 }
 
 export function ioCtx(t: Task): IoCtx {
-  return { signal: vfsHooks.interruptSignal(t) };
+  return { signal: vfsHooks.interruptSignal(t), task: t };
 }

@@ -5,6 +5,7 @@
 import { E } from '../abi/errno.js';
 import { err, type Result } from '../abi/result.js';
 import type { FileDescription } from './file.js';
+import { ownsAny, releaseOwnerOn } from './locks.js';
 
 export interface FdEntry {
   readonly file: FileDescription;
@@ -56,6 +57,7 @@ export class FdTable {
     this.put(fd, file, opts.cloexec ?? false);
     if (old !== undefined) {
       this.count--;
+      this.dropPosixLocks(old.file);
       old.file.decRef();
     }
     return fd;
@@ -72,8 +74,15 @@ export class FdTable {
     if (e === undefined) return err(E.EBADF);
     this.slots[fd] = undefined;
     this.count--;
+    this.dropPosixLocks(e.file);
     e.file.decRef();
     return undefined;
+  }
+
+  /** POSIX record locks belong to the fd table: closing any fd of the file drops them. */
+  private dropPosixLocks(f: FileDescription): void {
+    const key = f.location?.dentry.inode.key;
+    if (key !== undefined && ownsAny(this, key)) releaseOwnerOn(this, key);
   }
 
   setCloexec(fd: number, on: boolean): Result<void> {

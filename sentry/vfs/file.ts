@@ -7,6 +7,8 @@ import { err, type MaybePromise, type Result } from '../abi/result.js';
 import type { Task } from '../kernel/task.js';
 import type { Mappable } from '../mm/mappable.js';
 import { O, POLL, SEEK } from './constants.js';
+import { anyWatches, fsnotify, IN } from './fsnotify.js';
+import { releaseOwner } from './locks.js';
 import type { Location } from './mount.js';
 import type { Stat } from './stat.js';
 import type { WaitQueue } from './wait_queue.js';
@@ -15,6 +17,8 @@ import type { WaitQueue } from './wait_queue.js';
 export interface IoCtx {
   /** Aborts when a signal interrupts the syscall; the operation then returns EINTR. */
   signal?: AbortSignal;
+  /** The calling task (terminals apply job control to it). */
+  task?: Task;
 }
 
 export abstract class FileDescription {
@@ -51,7 +55,14 @@ export abstract class FileDescription {
   }
   /** Drops a reference; the last one releases the file. */
   decRef(): void {
-    if (--this.refs === 0) this.release();
+    if (--this.refs === 0) {
+      // OFD and flock locks belong to the description.
+      releaseOwner(this);
+      if (anyWatches() && this.location !== null && !this.isPath) {
+        fsnotify(this.location.dentry, this.writable ? IN.CLOSE_WRITE : IN.CLOSE_NOWRITE);
+      }
+      this.release();
+    }
   }
   get refCount(): number {
     return this.refs;
@@ -105,6 +116,10 @@ export abstract class FileDescription {
    * learn (a host fd) starts it here.
    */
   prepareWait(_mask: number): void {}
+  /** fallocate(2) on this open file (mode, offset and length already validated). */
+  fallocate(_mode: number, _offset: number, _len: number): MaybePromise<Result<void>> {
+    return err(E.ENODEV);
+  }
 }
 
 /** Seek arithmetic shared by seekable files; size() is asked only for SEEK_END/DATA/HOLE. */

@@ -8,6 +8,7 @@ import type { Mappable } from '../mm/mappable.js';
 import type { FileDescription } from './file.js';
 import type { Location } from './mount.js';
 import type { Stat, Statfs } from './stat.js';
+import type { PathCtx } from './vfs.js';
 
 export interface DirEntry {
   name: string;
@@ -17,7 +18,7 @@ export interface DirEntry {
 }
 
 export interface Filesystem {
-  /** Short type name ("hostdir", "devfs", ...), shown in errors and later in /proc/mounts. */
+  /** Short type name ("gofer", "devfs", ...), shown in errors and later in /proc/mounts. */
   readonly name: string;
   /** Nothing on this filesystem can be created, removed, renamed or changed. */
   readonly readOnly: boolean;
@@ -42,6 +43,14 @@ export interface SetAttr {
   mtimeNs?: bigint | 'now';
 }
 
+/** Who opens a file, for devices that care (a terminal may become the opener's controlling tty). */
+export interface Opener {
+  /** The open's path context (the calling Task for syscalls). */
+  readonly ctx: object;
+  /** open(2) had O_NOCTTY. */
+  readonly noctty: boolean;
+}
+
 export interface Inode {
   readonly fs: Filesystem;
   /** Identity within the sandbox: two lookups of one file give equal keys. */
@@ -58,19 +67,21 @@ export interface Inode {
   lookup?(name: string): MaybePromise<Result<Inode>>;
   /** Directory: its entries, without "." and "..". */
   readdir?(): MaybePromise<Result<DirEntry[]>>;
-  /** Symlink: its target. */
-  readlink?(): MaybePromise<Result<string>>;
+  /** Symlink: its target. ctx is the caller (procfs's /proc/self depends on who asks). */
+  readlink?(ctx?: PathCtx): MaybePromise<Result<string>>;
   /**
    * Non-directory: an open file. The VFS has already checked access mode, permissions and
    * read-only mounts; flags are the open(2) flags.
    */
-  open?(loc: Location, flags: number): MaybePromise<Result<FileDescription>>;
+  open?(loc: Location, flags: number, opener?: Opener): MaybePromise<Result<FileDescription>>;
   /** Regular file: a source for execve / mmap. */
   openExec?(): MaybePromise<Result<ExecSource>>;
 
   // Write side. A filesystem leaves these out when it cannot do them (the VFS answers EROFS
   // on read-only mounts before calling them, EPERM when they are absent).
   create?(name: string, mode: number, creds: Credentials): MaybePromise<Result<Inode>>;
+  /** O_TMPFILE: a regular file with no name; linkable: linkat(AT_EMPTY_PATH) may name it. */
+  createTmpfile?(mode: number, creds: Credentials, linkable: boolean): MaybePromise<Result<Inode>>;
   mkdir?(name: string, mode: number, creds: Credentials): MaybePromise<Result<void>>;
   mknod?(name: string, mode: number, rdev: bigint, creds: Credentials): MaybePromise<Result<void>>;
   symlink?(name: string, target: string, creds: Credentials): MaybePromise<Result<void>>;
@@ -79,4 +90,10 @@ export interface Inode {
   rmdir?(name: string): MaybePromise<Result<void>>;
   rename?(oldName: string, newDir: Inode, newName: string, flags: number): MaybePromise<Result<void>>;
   setattr?(attr: SetAttr): MaybePromise<Result<void>>;
+
+  // Extended attributes, where the filesystem stores them (absent: EOPNOTSUPP).
+  getxattr?(name: string): MaybePromise<Result<Uint8Array>>;
+  setxattr?(name: string, value: Uint8Array, flags: number): MaybePromise<Result<void>>;
+  listxattr?(): MaybePromise<Result<string[]>>;
+  removexattr?(name: string): MaybePromise<Result<void>>;
 }

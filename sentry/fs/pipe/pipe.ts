@@ -56,6 +56,20 @@ export class Pipe {
     return n;
   }
 
+  /** Copies up to dst.length buffered bytes into dst without consuming them (tee). */
+  peek(dst: Uint8Array): number {
+    let n = 0;
+    let head = this.head;
+    for (const c of this.chunks) {
+      if (n === dst.length) break;
+      const k = Math.min(dst.length - n, c.length - head);
+      dst.set(c.subarray(head, head + k), n);
+      n += k;
+      head = 0;
+    }
+    return n;
+  }
+
   put(src: Uint8Array): void {
     this.chunks.push(src.slice());
     this.size += src.length;
@@ -202,6 +216,51 @@ export class PipeWriteFile extends PipeEnd {
   override read(): Result<number> {
     return err(E.EBADF);
   }
+}
+
+/**
+ * A FIFO opened O_RDWR (Linux allows it, POSIX leaves it undefined): one description that is
+ * both a reader and a writer, so the open never waits and the pipe never sees EOF or EPIPE.
+ */
+export class PipeRdwrFile extends PipeEnd {
+  private readonly r: PipeReadFile;
+  private readonly w: PipeWriteFile;
+
+  constructor(flags: number, pipe: Pipe) {
+    super((flags & ~O.ACCMODE) | O.RDWR, pipe);
+    this.r = new PipeReadFile(flags, pipe);
+    this.w = new PipeWriteFile(flags, pipe);
+  }
+
+  protected override release(): void {
+    this.r.decRef();
+    this.w.decRef();
+  }
+
+  /** The ends follow this description's O_NONBLOCK (fcntl F_SETFL may change it). */
+  private sync<T extends FileDescription>(f: T): T {
+    f.flags = (f.flags & ~O.NONBLOCK) | (this.flags & O.NONBLOCK);
+    return f;
+  }
+
+  override read(dst: Uint8Array, ctx: IoCtx): MaybePromise<Result<number>> {
+    return this.sync(this.r).read(dst, ctx);
+  }
+
+  override write(src: Uint8Array, ctx: IoCtx): MaybePromise<Result<number>> {
+    return this.sync(this.w).write(src, ctx);
+  }
+
+  override readiness(): number {
+    return this.r.readiness() | this.w.readiness();
+  }
+}
+
+/** The pipe f reads from (write: writes to), or null when f is not such a pipe end. */
+export function pipeEndOf(f: FileDescription, write: boolean): Pipe | null {
+  if (f instanceof PipeRdwrFile) return f.pipe;
+  if (write ? f instanceof PipeWriteFile : f instanceof PipeReadFile) return (f as PipeEnd).pipe;
+  return null;
 }
 
 /** A new pipe's two ends, each holding its creator's reference. flags: O_NONBLOCK. */
