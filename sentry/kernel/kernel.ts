@@ -1,6 +1,7 @@
-// The kernel: owns tasks and thread groups, turns platform traps into syscalls and faults,
-// and implements the process lifecycle (fork, exec, exit, wait).
+// The kernel: owns tasks and thread groups, turns platform traps into syscalls, faults and
+// signal deliveries, and implements the lifecycle (fork, threads, exec, exit, reaping).
 
+import { IdMaps } from './id_map.js';
 import { randomBytes } from 'node:crypto';
 import { E, ERRNO_NAMES } from '../abi/errno.js';
 import { REG, Regs, SyscallArgs } from '../abi/regs.js';
@@ -11,13 +12,22 @@ import { loadExecutable } from '../loader/exec.js';
 import { MemoryManager } from '../mm/mm.js';
 import type { Platform, PlatformThread, TrapEvent } from '../platform/platform.js';
 import type { Strace } from '../strace/strace.js';
+import type { SyscallProfile } from '../profile/syscall_profile.js';
 import type { SyscallHandler } from '../syscalls/types.js';
 import { futexWake } from '../syscalls/sys_futex.js';
 import type { Vfs } from '../vfs/vfs.js';
 import type { FdTable } from '../vfs/fd_table.js';
 import type { FsContext } from '../vfs/fs_context.js';
 import { Credentials } from './credentials.js';
-import { defaultAction, SIG } from './signals.js';
+import { attachDirect, enterTrap, leaveTrap } from './direct_wait.js';
+import { SIG } from './signals.js';
+import { setVfsHooks } from '../vfs/hooks.js';
+import {
+  deliverPending, ERESTARTNOHAND, ERESTARTSYS, generateSignal, interruptSignal, orphanedPgrp, SA_NOCLDWAIT, stopProgress,
+} from './signal_delivery.js';
+import { CLD_EXITED, CLD_KILLED, makeSiginfo, SI_KERNEL, SI_TKILL, SI_USER, sigbit } from './sigqueue.js';
+import { SS_DISABLE } from './signal_frame.js';
+import { robustListCleanup } from './robust_list.js';
 import { Task } from './task.js';
 import { ThreadGroup } from './thread_group.js';
 
@@ -48,10 +58,14 @@ export class Kernel {
   private readonly byThread = new Map<PlatformThread, Task>();
   private readonly table: (SyscallHandler | undefined)[];
   private readonly strace?: Strace;
+  /** Set by boot for --profile: per-syscall handler and round-trip times. */
+  profile?: SyscallProfile;
   readonly log: (msg: string) => void;
   private nextPid = 1;
   private readonly unimplementedSeen = new Set<number>();
   readonly uts: UtsName;
+  /** The user namespace's id mappings (boot sets them from an OCI config). */
+  idMaps = new IdMaps();
   readonly hwcap: number;
   readonly bootNs = process.hrtime.bigint();
   init?: ThreadGroup;
@@ -78,6 +92,8 @@ export class Kernel {
     };
     this.done = new Promise((resolve) => (this.finish = resolve));
     this.platform.onTrap = (thread, ev) => this.onTrap(thread, ev);
+    // Blocking file operations wait on this to return EINTR when a signal arrives.
+    setVfsHooks({ interruptSignal: (t) => interruptSignal(t) });
   }
 
   allocPid(): number {
@@ -86,14 +102,16 @@ export class Kernel {
   }
 
   /** Creates init (pid 1) running `argv[0]` and starts it. */
-  async startInit(path: string, argv: string[], envp: string[], fds: FdTable, fs: FsContext): Promise<Result<void>> {
+  async startInit(path: string, argv: string[], envp: string[], fds: FdTable, fs: FsContext, initCreds?: Credentials,
+    rlimits: { resource: number; cur: bigint; max: bigint }[] = []): Promise<Result<void>> {
     const as = this.platform.newAddressSpace();
     if (isErr(as)) return as;
     const mm = new MemoryManager(this.platform.memoryFile, as);
     const pid = this.allocPid();
     const tg = new ThreadGroup(pid, undefined);
+    for (const l of rlimits) if (l.resource >= 0 && l.resource < tg.rlimits.length) tg.rlimits[l.resource] = { cur: l.cur, max: l.max };
     this.init = tg;
-    const creds = new Credentials();
+    const creds = initCreds ?? new Credentials();
     const regs = new Regs();
     const th = this.platform.newThread(as, regs);
     if (isErr(th)) return th;
@@ -108,6 +126,41 @@ export class Kernel {
     t.state = 'running';
     t.thread.resume();
     return undefined;
+  }
+
+  /**
+   * Starts a new process outside init's tree, as an OCI exec does: its parent is `parent`
+   * (a group the caller watches for the exit), never a task of the sandbox.
+   */
+  async spawnProcess(path: string, argv: string[], envp: string[], fds: FdTable, fs: FsContext, creds: Credentials, parent: ThreadGroup): Promise<Result<ThreadGroup>> {
+    const as = this.platform.newAddressSpace();
+    if (isErr(as)) return as;
+    const mm = new MemoryManager(this.platform.memoryFile, as);
+    const th = this.platform.newThread(as, new Regs());
+    if (isErr(th)) {
+      mm.release();
+      as.release();
+      return th;
+    }
+    const pid = this.allocPid();
+    const tg = new ThreadGroup(pid, parent);
+    tg.pgid = pid;
+    tg.sid = pid;
+    parent.children.add(tg);
+    const t = new Task(this, pid, tg, th, mm, fds, fs, creds, basename(argv[0] ?? 'exec'));
+    this.register(t);
+    const r = await this.execInto(t, path, argv, envp);
+    if (isErr(r)) {
+      this.unregister(t);
+      this.groups.delete(pid);
+      parent.children.delete(tg);
+      t.mm.release();
+      t.thread.as.release();
+      return r;
+    }
+    t.state = 'running';
+    t.thread.resume();
+    return tg;
   }
 
   private register(t: Task): void {
@@ -128,12 +181,26 @@ export class Kernel {
   private onTrap(thread: PlatformThread, ev: TrapEvent): void {
     const t = this.byThread.get(thread);
     if (t === undefined || t.state === 'dead') return;
+    // Tasks this trap wakes (a futex wake) are finished and resumed as soon as it is handled.
+    enterTrap();
+    try {
+      this.handleTrap(t, thread, ev);
+    } finally {
+      leaveTrap();
+    }
+  }
+
+  private handleTrap(t: Task, thread: PlatformThread, ev: TrapEvent): void {
     switch (ev.kind) {
       case 'syscall':
         this.onSyscall(t);
         return;
       case 'signal':
-        this.onHostSignal(t, ev.signo, ev.addr);
+        this.onHostSignal(t, ev.signo, ev.code, ev.addr);
+        return;
+      case 'interrupt':
+        // A signal is due (or the group stops): deliver it before user code runs on.
+        if (t.state === 'running' && deliverPending(this, t) === 'resume') t.thread.resume();
         return;
       case 'gone':
         // The host thread vanished under us (stub killed from outside): the task dies too.
@@ -143,15 +210,37 @@ export class Kernel {
     }
   }
 
-  private onHostSignal(t: Task, signo: number, addr: number): void {
+  private onHostSignal(t: Task, signo: number, code: number, addr: number): void {
+    this.profile?.fault(t);
     if ((signo === SIG.SIGSEGV || signo === SIG.SIGBUS) && t.mm.handleFault(addr)) {
+      this.profile?.exit(t);
       t.thread.resume();
       return;
     }
-    // A genuine fault: synchronous signal to the app. Handlers come with signal frames
-    // (the kernel issue); until then the default action applies, as for an unhandled one.
-    this.log(`task ${t.tid} (${t.comm}): ${SIG[signo] ?? signo} at 0x${addr.toString(16)}, rip=0x${t.regs.get(REG.rip).toString(16)}`);
-    this.exitGroup(t, signo);
+    // A genuine fault: a synchronous signal to the app, which may handle it.
+    let siCode = code;
+    if (signo === SIG.SIGSEGV && code > 0 && code <= 2) {
+      // The host cannot know the app's mappings (pages map lazily): the VMA decides.
+      siCode = t.mm.vmas.find(addr) !== undefined ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */;
+    }
+    const trapno = signo === SIG.SIGSEGV ? 14 : signo === SIG.SIGFPE ? 0 : signo === SIG.SIGILL ? 6 : signo === SIG.SIGTRAP ? 3 : 0;
+    const info = code > 0 && code < SI_KERNEL && signo !== SIG.SIGTRAP
+      ? makeSiginfo(signo, { code: siCode, addr })
+      : makeSiginfo(signo, { code: siCode, addr: code === SI_KERNEL ? 0 : addr });
+    this.forceSignal(t, signo, info, { trapno, err: signo === SIG.SIGSEGV ? 4 : 0, cr2: signo === SIG.SIGSEGV ? addr : 0 });
+  }
+
+  /** A synchronous signal: if blocked or ignored it would loop forever, so it kills instead. */
+  forceSignal(t: Task, signo: number, info: Uint8Array, fault?: { trapno: number; err: number; cr2: number }): void {
+    const act = t.tg.sigactions[signo];
+    if ((t.sigmask & sigbit(signo)) !== 0n || act.handler === 1n) {
+      t.sigmask &= ~sigbit(signo);
+      t.tg.sigactions[signo] = { handler: 0n, flags: 0n, restorer: 0n, mask: 0n };
+    }
+    t.pending.discard(signo);
+    t.pending.enqueue({ signo, info, fault });
+    t.state = 'running';
+    if (deliverPending(this, t) === 'resume') t.thread.resume();
   }
 
   private onSyscall(t: Task): void {
@@ -160,6 +249,8 @@ export class Kernel {
     const args = new SyscallArgs(regs);
     t.state = 'syscall';
     t.regsReplaced = false;
+    t.interruptCtl = undefined;
+    this.profile?.enter(t, nr);
     const h = nr < this.table.length ? this.table[nr] : undefined;
     const strace = this.strace;
     let straceArgs: bigint[] | undefined;
@@ -187,6 +278,7 @@ export class Kernel {
       this.finishSyscall(t, nr, r, straceArgs, t0);
       return;
     }
+    if (attachDirect(r, (v) => this.finishSyscall(t, nr, v, straceArgs, t0))) return;
     r.then(
       (v) => this.finishSyscall(t, nr, v, straceArgs, t0),
       (e: unknown) => this.finishSyscall(t, nr, this.handlerCrashed(t, nr, e), straceArgs, t0),
@@ -200,39 +292,63 @@ export class Kernel {
   }
 
   private finishSyscall(t: Task, nr: number, ret: number, straceArgs: bigint[] | undefined, t0: bigint): void {
+    this.profile?.exit(t);
     if (this.strace !== undefined && straceArgs !== undefined) {
       this.strace.exit(t, nr, straceArgs, ret, Number(process.hrtime.bigint() - t0));
     }
     if (t.state === 'dead') return;
+    const interrupted = t.interruptCtl?.signal.aborted === true;
+    t.interruptCtl = undefined;
+    // A wait cut short by a signal: restart it or fail with EINTR, as the handler decides.
+    if (interrupted && ret === -E.EINTR) ret = RESTARTABLE.has(nr) ? -ERESTARTSYS : -ERESTARTNOHAND;
+    let restart: { nr: number; code: number } | undefined;
+    if (ret <= -ERESTARTSYS && ret >= -516) {
+      if (!t.regsReplaced) restart = { nr, code: -ret };
+      ret = -E.EINTR;
+    }
     if (!t.regsReplaced) t.regs.set(REG.rax, ret);
     t.state = 'running';
-    t.thread.resume();
+    if (t.savedMask !== undefined && restart === undefined && ret !== -E.EINTR) {
+      // ppoll/pselect/sigsuspend-style masks apply to signals that ended the wait only.
+      t.sigmask = t.savedMask;
+      t.savedMask = undefined;
+    }
+    if (restart === undefined && t.savedMask === undefined && !t.tg.stopped
+      && ((t.pending.mask | t.tg.sharedPending.mask) & ~t.sigmask) === 0n) {
+      t.thread.resume();
+      return;
+    }
+    if (deliverPending(this, t, restart) === 'resume') t.thread.resume();
   }
 
-  // ---- signals (default actions; handler frames arrive with the kernel issue) ----
+  // ---- signals ----
 
-  /** Sends signo to a thread group. Returns an errno for kill(2). */
-  sendSignal(tg: ThreadGroup, signo: number): Result<void> {
+  /**
+   * Sends signo to a thread group (kill(2) semantics). info is the siginfo the handler
+   * sees; by default SI_KERNEL (a signal the kernel raised, such as SIGPIPE).
+   */
+  sendSignal(tg: ThreadGroup, signo: number, info?: Uint8Array): Result<void> {
     if (signo < 0 || signo > 64) return err(E.EINVAL);
-    if (signo === 0) return undefined;
-    if (tg.zombie || tg.exiting) return undefined;
-    const act = tg.sigactions[signo];
-    const SIG_IGN = 1n;
-    if (signo !== SIG.SIGKILL && signo !== SIG.SIGSTOP) {
-      if (act.handler === SIG_IGN) return undefined;
-      if (act.handler !== 0n) {
-        this.log(`signal ${SIG[signo] ?? signo} to pid ${tg.pid}: user handlers are not delivered yet; applying the default action`);
-      }
-    }
-    const action = defaultAction(signo);
-    if (action === 'ignore' || action === 'continue') return undefined;
-    if (action === 'stop') {
-      this.log(`signal ${SIG[signo] ?? signo} to pid ${tg.pid}: job-control stop is not implemented yet; ignored`);
-      return undefined;
-    }
-    const leader = tg.leader;
-    if (leader !== undefined) this.exitGroup(leader, signo);
+    return generateSignal(this, tg, undefined, signo, info ?? makeSiginfo(signo, { code: SI_KERNEL })) ? undefined : err(E.EAGAIN);
+  }
+
+  /** Sends signo to one thread (tgkill/tkill semantics). */
+  sendSignalToTask(t: Task, signo: number, info?: Uint8Array): Result<void> {
+    if (signo < 0 || signo > 64) return err(E.EINVAL);
+    return generateSignal(this, t.tg, t, signo, info ?? makeSiginfo(signo, { code: SI_TKILL, pid: t.pid })) ? undefined : err(E.EAGAIN);
+  }
+
+  /** kill(-pgid, signo) from the kernel (terminal ^C, ^Z, SIGHUP on hangup). ESRCH if empty. */
+  signalProcessGroup(pgid: number, signo: number): Result<void> {
+    const members = [...this.groups.values()].filter((g) => g.pgid === pgid && !g.zombie);
+    if (members.length === 0) return err(E.ESRCH);
+    for (const g of members) this.sendSignal(g, signo, makeSiginfo(signo, { code: SI_KERNEL }));
     return undefined;
+  }
+
+  /** siginfo for a signal sent by task `from` with kill(2). */
+  userSiginfo(from: Task, signo: number, code = SI_USER): Uint8Array {
+    return makeSiginfo(signo, { code, pid: from.pid, uid: from.creds.uid });
   }
 
   // ---- lifecycle ----
@@ -240,6 +356,7 @@ export class Kernel {
   /**
    * Replaces t's image with `path` (execve's point of no return is after loading):
    * a new stub and memory, close-on-exec fds closed, registers set to the new entry.
+   * From a secondary thread, the other threads die and t takes over the group's pid.
    */
   async execInto(t: Task, path: string, argv: string[], envp: string[]): Promise<Result<void>> {
     const as = this.platform.newAddressSpace();
@@ -258,10 +375,10 @@ export class Kernel {
       gid: t.creds.gid,
       egid: t.creds.egid,
     });
-    if (isErr(img)) {
+    if (isErr(img) || t.state === 'dead') {
       mm.release();
       as.release();
-      return img;
+      return isErr(img) ? img : err(E.EINTR);
     }
     // Point of no return.
     const regs = new Regs();
@@ -277,25 +394,36 @@ export class Kernel {
       as.release();
       return th;
     }
+    // de_thread: every other thread of the group ends now.
+    const others = [...t.tg.tasks].filter((o) => o !== t);
+    for (const o of others) this.retireTask(o);
     const old = t.thread;
     const oldMm = t.mm;
     this.byThread.delete(old);
     t.thread = th;
     t.mm = mm;
     this.byThread.set(th, t);
-    if (old !== th) {
-      const oldAs = old.as;
-      const shared = [...this.tasks.values()].some((o) => o !== t && o.mm === oldMm);
-      if (!shared) {
-        oldMm.release();
-        oldAs.release();
-      } else {
-        old.exit();
-      }
+    if (t.tid !== t.tg.pid) {
+      this.tasks.delete(t.tid);
+      t.tid = t.tg.pid;
+      this.tasks.set(t.tid, t);
+    }
+    const shared = [...this.tasks.values()].some((o) => o.mm === oldMm);
+    if (!shared) {
+      oldMm.release();
+      old.as.release();
+    } else {
+      old.exit();
+      for (const o of others) o.thread.exit();
     }
     t.fds.closeOnExec();
+    t.creds.applyExec();
     t.comm = basename(path).slice(0, 15);
     t.regsReplaced = true;
+    t.altStack = { sp: 0, flags: SS_DISABLE, size: 0 };
+    for (const f of t.tg.onExec) f();
+    t.clearChildTid = 0;
+    t.robustList = 0;
     // Handlers reset to default on exec; ignored stay ignored.
     for (const a of t.tg.sigactions) {
       if (a.handler !== 1n) {
@@ -343,6 +471,18 @@ export class Kernel {
     t.tg.children.add(tg);
     const child = new Task(this, pid, tg, th, mm, t.fds.fork(), t.fs.clone(), t.creds.clone(), t.comm);
     child.sigmask = t.sigmask;
+    if (!shareVm) child.altStack = { ...t.altStack };
+    this.register(child);
+    return child;
+  }
+
+  /** clone(CLONE_THREAD): a new thread in t's group sharing memory, files and fs context. */
+  cloneThread(t: Task, childRegs: Regs): Result<Task> {
+    const th = this.platform.newThread(t.mm.as, childRegs);
+    if (isErr(th)) return th;
+    const tid = this.allocPid();
+    const child = new Task(this, tid, t.tg, th, t.mm, t.fds, t.fs, t.creds, t.comm);
+    child.sigmask = t.sigmask;
     this.register(child);
     return child;
   }
@@ -356,52 +496,119 @@ export class Kernel {
     }
     tg.exiting = true;
     tg.exitStatus = signo > 0 ? signo & 0x7f : (code & 0xff) << 8;
-    for (const o of [...tg.tasks]) this.exitThread(o);
+    const all = [...tg.tasks];
+    tg.cpuNsAtExit = t.thread.cpuTimeNs() ?? 0n;
+    for (const o of all) this.retireTask(o);
+    const released = new Set<MemoryManager>();
+    for (const o of all) {
+      if (released.has(o.mm)) continue;
+      if ([...this.tasks.values()].some((x) => x.mm === o.mm)) {
+        o.thread.exit();
+      } else {
+        released.add(o.mm);
+        o.mm.release();
+        o.thread.as.release();
+      }
+    }
+    this.groupDone(t);
   }
 
   /** One thread ends; the last one turns the group into a zombie. */
   exitThread(t: Task): void {
     if (t.state === 'dead') return;
+    if (t.tg.tasks.size === 1) t.tg.cpuNsAtExit = t.thread.cpuTimeNs() ?? 0n;
+    this.retireTask(t);
+    const mm = t.mm;
+    if (![...this.tasks.values()].some((o) => o.mm === mm)) {
+      mm.release();
+      t.thread.as.release();
+    } else {
+      t.thread.exit();
+    }
+    if (t.tg.tasks.size > 0) {
+      // The threads left may all be parked in a group stop that waited only for this one.
+      stopProgress(this, t.tg);
+      return;
+    }
+    this.groupDone(t);
+  }
+
+  /**
+   * A task stops being a task: robust futexes released, clear_child_tid zeroed and woken,
+   * its wait interrupted, and it leaves the tables (its host thread is the caller's job).
+   */
+  private retireTask(t: Task): void {
+    if (t.state === 'dead') return;
     t.state = 'dead';
-    const tg = t.tg;
+    t.stopParked = undefined;
+    t.interruptCtl?.abort();
+    if (t.robustList !== 0) robustListCleanup(t, t.robustList);
     if (t.clearChildTid !== 0) {
       // CLONE_CHILD_CLEARTID: zero the tid word and wake its futex waiters.
       t.mm.writeU32(t.clearChildTid, 0);
-      futexWake(t, t.clearChildTid, 1);
+      futexWake(t, t.clearChildTid, 1, 0xffffffff, false);
     }
-    const mm = t.mm;
-    const thread = t.thread;
     this.unregister(t);
-    const mmShared = [...this.tasks.values()].some((o) => o.mm === mm);
-    if (!mmShared) {
-      mm.release();
-      thread.as.release();
-    } else {
-      thread.exit();
-    }
-    if (tg.tasks.size > 0) return;
+  }
+
+  private groupDone(t: Task): void {
+    const tg = t.tg;
     if (tg.exitStatus === undefined) tg.exitStatus = 0;
     t.fds.closeAll();
     this.vforkRelease(tg);
+    for (const f of tg.onExit.splice(0)) f();
     this.groupExited(tg);
+  }
+
+  /**
+   * POSIX (kill_orphaned_pgrp): when this exit was the last link of a process group to its
+   * session (a parent in another group of the same session) and the group has stopped
+   * members, the group gets SIGHUP then SIGCONT so it does not stay stopped forever. Checked
+   * for the exiting process's own group and for its children's groups.
+   */
+  private hangUpOrphans(tg: ThreadGroup, children: ThreadGroup[]): void {
+    const hangUp = (pgid: number, sid: number): void => {
+      const members = [...this.groups.values()].filter((g) => g.pgid === pgid && !g.zombie);
+      if (!members.some((g) => g.stopped) || !orphanedPgrp(this, pgid, sid)) return;
+      this.signalProcessGroup(pgid, SIG.SIGHUP);
+      this.signalProcessGroup(pgid, SIG.SIGCONT);
+    };
+    const parent = tg.parent;
+    if (parent !== undefined && parent.pgid !== tg.pgid && parent.sid === tg.sid) hangUp(tg.pgid, tg.sid);
+    for (const pgid of new Set(children.filter((c) => c.pgid !== tg.pgid && c.sid === tg.sid).map((c) => c.pgid))) {
+      hangUp(pgid, tg.sid);
+    }
+  }
+
+  /** Where an orphan goes: the nearest live subreaper among its ancestors, else init. */
+  private reaperFor(tg: ThreadGroup): ThreadGroup | undefined {
+    for (let a = tg.parent; a !== undefined; a = a.parent) {
+      if (a.childSubreaper && !a.zombie && !a.exiting) return a;
+    }
+    return this.init;
   }
 
   private groupExited(tg: ThreadGroup): void {
     tg.zombie = true;
-    // Orphans go to init (there is no subreaper yet).
-    const init = this.init;
+    tg.stopped = false;
+    const reaper = this.reaperFor(tg);
     for (const c of tg.children) {
-      if (init !== undefined && init !== tg) {
-        c.parent = init;
-        init.children.add(c);
-        if (c.zombie) init.childEvents.notify();
+      for (const ct of c.tasks) {
+        if (ct.pdeathSig !== 0) this.sendSignalToTask(ct, ct.pdeathSig, makeSiginfo(ct.pdeathSig, { code: SI_USER, pid: tg.pid }));
+      }
+      if (reaper !== undefined && reaper !== tg) {
+        c.parent = reaper;
+        reaper.children.add(c);
+        if (c.zombie) reaper.childEvents.notify();
       }
     }
+    const children = [...tg.children];
     tg.children.clear();
     if (tg === this.init) {
       this.shutdown(tg.exitStatus ?? 0);
       return;
     }
+    this.hangUpOrphans(tg, children);
     const parent = tg.parent;
     if (parent === undefined) {
       this.reap(tg);
@@ -409,16 +616,20 @@ export class Kernel {
     }
     const act = parent.sigactions[SIG.SIGCHLD];
     // SIGCHLD set to SIG_IGN (or SA_NOCLDWAIT) means children are reaped automatically.
-    const SA_NOCLDWAIT = 2n;
-    if (tg.exitSignal === SIG.SIGCHLD && (act.handler === 1n || (act.flags & SA_NOCLDWAIT) !== 0n)) {
-      this.reap(tg);
-      parent.childEvents.notify();
-      return;
+    const autoReap = tg.exitSignal === SIG.SIGCHLD && (act.handler === 1n || (act.flags & SA_NOCLDWAIT) !== 0n);
+    if (tg.exitSignal !== 0) {
+      const st = tg.exitStatus ?? 0;
+      const killed = (st & 0x7f) !== 0;
+      const info = makeSiginfo(tg.exitSignal, {
+        code: killed ? CLD_KILLED : CLD_EXITED, pid: tg.pid, uid: 0, status: killed ? st & 0x7f : (st >> 8) & 0xff,
+      });
+      this.sendSignal(parent, tg.exitSignal, info);
     }
+    if (autoReap) this.reap(tg);
     parent.childEvents.notify();
   }
-
   reap(tg: ThreadGroup): void {
+    if (tg.parent !== undefined && !tg.reaped) tg.parent.childrenCpuNs += tg.cpuNsAtExit + tg.childrenCpuNs;
     tg.reaped = true;
     tg.zombie = false;
     tg.parent?.children.delete(tg);
@@ -444,6 +655,9 @@ export class Kernel {
     return ERRNO_NAMES[e] ?? String(e);
   }
 }
+
+/** Syscalls that SA_RESTART restarts after a handler (the rest fail with EINTR). */
+const RESTARTABLE = new Set<number>([0, 1, 2, 16, 17, 18, 19, 20, 40, 42, 43, 44, 45, 46, 47, 61, 72, 73, 247, 257, 288, 295, 296, 275, 276, 278]);
 
 function basename(p: string): string {
   const i = p.lastIndexOf('/');

@@ -2,6 +2,8 @@
 // actions, rlimits, children, exit status) and its place in the process tree.
 
 import { Waiters } from './wait_queue.js';
+import { SigQueue } from './sigqueue.js';
+import { WaitQueue } from '../vfs/wait_queue.js';
 import type { Task } from './task.js';
 
 export const NSIG = 64;
@@ -38,9 +40,31 @@ export class ThreadGroup {
   /** vfork parent waiting for this child to exec or exit. */
   vforkDone?: () => void;
   exiting = false;
+  /** Signals sent to the process as a whole (kill). */
+  readonly sharedPending = new SigQueue();
+  /** Notified (POLLIN) whenever a signal is queued to the process or a thread (signalfd). */
+  readonly signalEvents = new WaitQueue();
+  /** In a job-control stop (SIGSTOP/SIGTSTP...): its threads stay parked until SIGCONT. */
+  stopped = false;
+  /** A stop not yet reported to wait(WUNTRACED): the stopping signal, else 0. */
+  waitStopSig = 0;
+  /** The signal of a group stop still in progress (some threads not parked yet), else 0. */
+  stoppingSig = 0;
+  /** A continue not yet reported to wait(WCONTINUED). */
+  waitContinued = false;
+  /** PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here, not to init. */
+  childSubreaper = false;
+  /** CPU time the process used, sampled as it exited (for the parent's wait4 rusage). */
+  cpuNsAtExit = 0n;
+  /** CPU time of reaped children and their reaped descendants (RUSAGE_CHILDREN). */
+  childrenCpuNs = 0n;
+  /** Called when the group is reaped or exits; timers and other per-process state hang here. */
+  readonly onExit: Array<() => void> = [];
+  /** Called at each successful execve (POSIX timers die there; itimers survive). */
+  readonly onExec: Array<() => void> = [];
   /** Signal sent to the parent at exit (SIGCHLD for fork; clone may choose another). */
   exitSignal = 17;
-  /** Host CPU time is not tracked per task yet; start time for /proc and times(2). */
+  /** When the process started (for /proc); CPU time comes from the platform's clocks. */
   readonly startNs = process.hrtime.bigint();
 
   constructor(readonly pid: number, public parent: ThreadGroup | undefined) {
