@@ -21,6 +21,9 @@ export function checksum(data: Uint8Array, start = 0, end = data.length, initial
   return ~fold(sum16(data, start, end, initial)) & 0xffff;
 }
 
+/** The pseudo-header sum a network layer gives its transports (IPv4's below, IPv6's in ipv6/). */
+export type PseudoHeaderSum = (src: number, dst: number, protocol: number, length: number) => number;
+
 /** Sum of the IPv4 pseudo-header used by TCP and UDP (RFC 793, RFC 768). */
 export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
   return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;

@@ -3,6 +3,7 @@
 
 import type { Result } from '../abi/result.js';
 import type { Ipv4Addr } from './addr.js';
+import type { PseudoHeaderSum } from './checksum.js';
 import type { NetStats } from './stats.js';
 import type { TimerQueue } from './timer.js';
 
@@ -32,6 +33,8 @@ export interface NetworkLayer {
   isLocalAddress(a: Ipv4Addr): boolean;
   isBroadcast(a: Ipv4Addr): boolean;
   sendIpv4(o: SendOptions, payload: Uint8Array): Result<void>;
+  /** The TCP/UDP checksum's pseudo-header sum for this layer's addresses. */
+  readonly pseudoHeaderSum: PseudoHeaderSum;
   /**
    * Run fn with inbound processing deferred until it returns, so a reply that arrives
    * synchronously (loopback) never interleaves with half-updated endpoint state.

@@ -12,6 +12,8 @@ export interface NicAddress {
 export class Nic {
   readonly addresses: NicAddress[] = [];
   up = true;
+  /** Frames and bytes through this device, for /proc/net/dev and SIOCGIFSTATS-style views. */
+  readonly counters = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 };
 
   constructor(
     readonly id: number,
@@ -22,6 +24,13 @@ export class Nic {
 
   hasAddress(a: Ipv4Addr): boolean {
     return this.addresses.some((x) => x.addr === a);
+  }
+
+  /** Hands a frame to the device, counting it. */
+  send(frame: Uint8Array): void {
+    this.counters.txPackets++;
+    this.counters.txBytes += frame.length;
+    this.link.write(frame);
   }
 
   get isLoopback(): boolean {

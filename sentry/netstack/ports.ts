@@ -54,6 +54,11 @@ export class PortTable {
     else this.byPort.set(port, rest);
   }
 
+  /** Every address a reservation names (for a layer that must keep those addresses known). */
+  addresses(): Ipv4Addr[] {
+    return [...this.byPort.values()].flatMap((list) => list.map((r) => r.addr));
+  }
+
   private add(owner: PortOwner, addr: Ipv4Addr, port: number): void {
     const list = this.byPort.get(port) ?? [];
     list.push({ owner, addr });

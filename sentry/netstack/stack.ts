@@ -18,7 +18,8 @@ import {
   type MacAddr,
 } from './addr.js';
 import { ARP_REPLY, ARP_REQUEST, ArpCache, DEFAULT_ARP_CONFIG, buildArp, parseArp, type ArpConfig } from './arp.js';
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, parseEthernet } from './ethernet.js';
+import { pseudoHeaderSum, type PseudoHeaderSum } from './checksum.js';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, buildEthernet, parseEthernet } from './ethernet.js';
 import {
   ICMP_DEST_UNREACH,
   ICMP_ECHO_REQUEST,
@@ -41,6 +42,9 @@ import {
   parseIpv4,
   type Ipv4Header,
 } from './ipv4.js';
+import { Ipv6Layer } from './ipv6/layer.js';
+import { Ipv6Transport } from './ipv6/transport6.js';
+import type { NeighborConfig } from './ipv6/ndp.js';
 import type { LinkEndpoint } from './link/link.js';
 import type { NetworkLayer, RouteInfo, SendOptions } from './network.js';
 import { Nic } from './nic.js';
@@ -59,6 +63,7 @@ export interface StackOptions {
   tcp?: Partial<TcpConfig>;
   arp?: Partial<ArpConfig>;
   reassembly?: Partial<ReassemblyConfig>;
+  ndp?: Partial<NeighborConfig>;
 }
 
 /** An ICMP message addressed to us, for ping sockets and diagnostics. */
@@ -66,9 +71,15 @@ export interface IcmpEvent {
   src: Ipv4Addr;
   dst: Ipv4Addr;
   message: IcmpMessage;
+  /** The datagram's IP header and its whole ICMP message, for raw sockets. */
+  header: Ipv4Header;
+  raw: Uint8Array;
 }
 
 const MAX_FRAMES_PER_BATCH = 200_000;
+
+/** The largest datagram IPv4's 16-bit total length can describe, whatever the link's MTU (lo has 65536). */
+const ipMtu = (linkMtu: number): number => Math.min(linkMtu, 65535);
 
 interface Inbound {
   nic: Nic | null;
@@ -81,6 +92,9 @@ export class Stack implements NetworkLayer {
   readonly routes = new RouteTable();
   readonly tcp: TcpProtocol;
   readonly udp: UdpProtocol;
+  readonly ipv6: Ipv6Layer;
+  /** TCP and UDP over IPv6 (the same protocol machines, with IPv6 addresses numbered). */
+  readonly inet6: Ipv6Transport;
   private readonly icmpListeners = new Set<(e: IcmpEvent) => void>();
   private readonly nics = new Map<number, Nic>();
   private nextNicId = 1;
@@ -90,6 +104,7 @@ export class Stack implements NetworkLayer {
   private ipId = 0;
   private inbox: Inbound[] = [];
   private draining = false;
+  readonly pseudoHeaderSum: PseudoHeaderSum = pseudoHeaderSum;
   /** Exceptions caught at the frame boundary: always a bug, never expected. */
   internalErrors = 0;
 
@@ -100,6 +115,8 @@ export class Stack implements NetworkLayer {
     this.reassembler = new Reassembler(this.timers, { ...DEFAULT_REASSEMBLY_CONFIG, ...o.reassembly }, this.stats);
     this.tcp = new TcpProtocol(this, o.tcp);
     this.udp = new UdpProtocol(this);
+    this.ipv6 = new Ipv6Layer(this, o.ndp);
+    this.inet6 = new Ipv6Transport(this, o.tcp);
     this.ipId = Math.floor(this.rng() * 0x10000);
   }
 
@@ -132,7 +149,12 @@ export class Stack implements NetworkLayer {
       link.kind === 'ethernet' ? new ArpCache(this.timers, this.arpCfg, (ip) => this.sendArpRequest(id, ip), this.stats) : null;
     const nic = new Nic(id, name ?? (link.kind === 'ip' ? 'lo' : `eth${id - 1}`), link, arp);
     this.nics.set(id, nic);
-    link.attach((frame) => this.deliver(nic, frame));
+    link.attach((frame) => {
+      nic.counters.rxPackets++;
+      nic.counters.rxBytes += frame.length;
+      this.deliver(nic, frame);
+    });
+    this.ipv6.attachNic(nic);
     return id;
   }
 
@@ -231,11 +253,11 @@ export class Stack implements NetworkLayer {
   route(dst: Ipv4Addr): RouteInfo | null {
     if (this.isLocalAddress(dst)) {
       const lo = this.loopbackNic();
-      return { nicId: lo?.id ?? 0, src: dst, mtu: lo?.link.mtu ?? 65536 };
+      return { nicId: lo?.id ?? 0, src: dst, mtu: ipMtu(lo?.link.mtu ?? 65536) };
     }
     const r = this.lookupRoute(dst);
     if (r === null) return null;
-    return { nicId: r.nic.id, src: r.src, mtu: r.nic.link.mtu };
+    return { nicId: r.nic.id, src: r.src, mtu: ipMtu(r.nic.link.mtu) };
   }
 
   /** Route and transmit one datagram, fragmenting when it exceeds the MTU and DF is clear. */
@@ -251,10 +273,11 @@ export class Stack implements NetworkLayer {
     };
     if (this.isLocalAddress(o.dst) || (o.dst >>> 24 === 127 && this.loopbackNic() !== undefined)) {
       const lo = this.loopbackNic();
-      const pkts = payload.length + 20 > (lo?.link.mtu ?? 65536) ? fragmentIpv4(build, payload, lo?.link.mtu ?? 65536) : [buildIpv4(build, payload)];
+      const mtu = ipMtu(lo?.link.mtu ?? 65536);
+      const pkts = payload.length + 20 > mtu ? fragmentIpv4(build, payload, mtu) : [buildIpv4(build, payload)];
       for (const p of pkts) {
         this.stats.ipTx++;
-        if (lo !== undefined) lo.link.write(p);
+        if (lo !== undefined) lo.send(p);
         else this.deliver(null, p);
       }
       return undefined;
@@ -266,12 +289,12 @@ export class Stack implements NetworkLayer {
     }
     const { nic, nextHop } = r;
     let pkts: Uint8Array[];
-    if (payload.length + 20 <= nic.link.mtu) pkts = [buildIpv4(build, payload)];
+    if (payload.length + 20 <= ipMtu(nic.link.mtu)) pkts = [buildIpv4(build, payload)];
     else if (o.dontFragment) {
       this.stats.ipCantFragment++;
       return err(E.EMSGSIZE);
     } else {
-      pkts = fragmentIpv4(build, payload, nic.link.mtu);
+      pkts = fragmentIpv4(build, payload, ipMtu(nic.link.mtu));
       this.stats.ipFragmentedTx++;
     }
     for (const p of pkts) {
@@ -310,12 +333,12 @@ export class Stack implements NetworkLayer {
     const link = nic.link;
     if (link.kind === 'ip' || nic.arp === null) {
       this.stats.linkTx++;
-      link.write(packet);
+      nic.send(packet);
       return;
     }
     const send = (mac: MacAddr): void => {
       this.stats.linkTx++;
-      link.write(buildEthernet(mac, link.mac, ETHERTYPE_IPV4, packet));
+      nic.send(buildEthernet(mac, link.mac, ETHERTYPE_IPV4, packet));
     };
     if (this.isBroadcast(dst)) send(MAC_BROADCAST);
     else if (isMulticast(dst)) send(new Uint8Array([0x01, 0x00, 0x5e, (dst >>> 16) & 0x7f, (dst >>> 8) & 0xff, dst & 0xff]));
@@ -329,7 +352,7 @@ export class Stack implements NetworkLayer {
     const p = buildArp({ op: ARP_REQUEST, senderMac: nic.link.mac, senderIp: src, targetMac: new Uint8Array(6), targetIp: ip });
     this.stats.arpRequestsSent++;
     this.stats.linkTx++;
-    nic.link.write(buildEthernet(MAC_BROADCAST, nic.link.mac, ETHERTYPE_ARP, p));
+    nic.send(buildEthernet(MAC_BROADCAST, nic.link.mac, ETHERTYPE_ARP, p));
   }
 
   // ---------------------------------------------------------------- input
@@ -371,7 +394,9 @@ export class Stack implements NetworkLayer {
   private processFrame(nic: Nic | null, frame: Uint8Array): void {
     this.stats.linkRx++;
     if (nic === null || nic.link.kind === 'ip') {
-      this.handleIpv4(frame);
+      // Bare IP frames (loopback) carry either version; the first nibble tells which.
+      if (nic !== null && frame.length > 0 && frame[0] >> 4 === 6) this.ipv6.handle(nic, frame);
+      else this.handleIpv4(frame);
       return;
     }
     if (!nic.up) {
@@ -395,6 +420,9 @@ export class Stack implements NetworkLayer {
       case ETHERTYPE_IPV4:
         this.handleIpv4(eth.payload);
         return;
+      case ETHERTYPE_IPV6:
+        this.ipv6.handle(nic, eth.payload);
+        return;
       default:
         this.stats.ethUnknownType++;
     }
@@ -412,7 +440,7 @@ export class Stack implements NetworkLayer {
       const reply = buildArp({ op: ARP_REPLY, senderMac: nic.link.mac, senderIp: p.targetIp, targetMac: p.senderMac, targetIp: p.senderIp });
       this.stats.arpRepliesSent++;
       this.stats.linkTx++;
-      nic.link.write(buildEthernet(p.senderMac, nic.link.mac, ETHERTYPE_ARP, reply));
+      nic.send(buildEthernet(p.senderMac, nic.link.mac, ETHERTYPE_ARP, reply));
     }
   }
 
@@ -476,6 +504,8 @@ export class Stack implements NetworkLayer {
       this.stats.icmpMalformed++;
       return;
     }
+    // Raw and ping sockets see every valid message first, requests included, as Linux's raw_local_deliver does.
+    for (const fn of [...this.icmpListeners]) fn({ src: h.src, dst: h.dst, message: m, header: h, raw: b });
     if (m.type === ICMP_ECHO_REQUEST) {
       // Broadcast pings are ignored (Linux icmp_echo_ignore_broadcasts=1).
       if (bcast || m.code !== 0) return;
@@ -493,6 +523,5 @@ export class Stack implements NetworkLayer {
         this.udp.handleIcmpError(e, qsrc, qdst, inner.subarray(ihl));
       }
     }
-    for (const fn of [...this.icmpListeners]) fn({ src: h.src, dst: h.dst, message: m });
   }
 }

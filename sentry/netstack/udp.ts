@@ -5,7 +5,7 @@ import { E } from '../abi/errno.js';
 import { err, isErr, type Result, type SysError } from '../abi/result.js';
 import { IPV4_BROADCAST, isMulticast, type Ipv4Addr } from './addr.js';
 import { rd16, wr16 } from './bytes.js';
-import { checksum, pseudoHeaderSum, sum16, fold } from './checksum.js';
+import { checksum, pseudoHeaderSum, sum16, fold, type PseudoHeaderSum } from './checksum.js';
 import { EV_ERR, EV_IN, EV_OUT, Notifier, type ReadinessListener } from './events.js';
 import { IPPROTO_UDP } from './ipv4.js';
 import type { NetworkLayer } from './network.js';
@@ -21,22 +21,24 @@ export interface UdpDatagram {
 }
 
 /** Parse and verify; a zero checksum means the sender computed none (allowed in IPv4). */
-export function parseUdp(b: Uint8Array, src: Ipv4Addr, dst: Ipv4Addr): UdpDatagram | null {
+export function parseUdp(b: Uint8Array, src: Ipv4Addr, dst: Ipv4Addr, pseudo: PseudoHeaderSum = pseudoHeaderSum): UdpDatagram | null {
   if (b.length < UDP_HLEN) return null;
   const len = rd16(b, 4);
   if (len < UDP_HLEN || len > b.length) return null;
-  if (rd16(b, 6) !== 0 && fold(sum16(b, 0, len, pseudoHeaderSum(src, dst, IPPROTO_UDP, len))) !== 0xffff) return null;
+  if (rd16(b, 6) !== 0 && fold(sum16(b, 0, len, pseudo(src, dst, IPPROTO_UDP, len))) !== 0xffff) return null;
   return { srcPort: rd16(b, 0), dstPort: rd16(b, 2), payload: b.subarray(UDP_HLEN, len) };
 }
 
-export function buildUdp(src: Ipv4Addr, dst: Ipv4Addr, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
+export function buildUdp(
+  src: Ipv4Addr, dst: Ipv4Addr, srcPort: number, dstPort: number, payload: Uint8Array, pseudo: PseudoHeaderSum = pseudoHeaderSum,
+): Uint8Array {
   const len = UDP_HLEN + payload.length;
   const b = new Uint8Array(len);
   wr16(b, 0, srcPort);
   wr16(b, 2, dstPort);
   wr16(b, 4, len);
   b.set(payload, UDP_HLEN);
-  const c = checksum(b, 0, len, pseudoHeaderSum(src, dst, IPPROTO_UDP, len));
+  const c = checksum(b, 0, len, pseudo(src, dst, IPPROTO_UDP, len));
   wr16(b, 6, c === 0 ? 0xffff : c);
   return b;
 }
@@ -140,7 +142,7 @@ export class UdpEndpoint implements PortOwner {
       if (r === null) return err(E.ENETUNREACH);
       src = r.src;
     }
-    const seg = buildUdp(src, dst, this.localPort, dport, data);
+    const seg = buildUdp(src, dst, this.localPort, dport, data, this.proto.net.pseudoHeaderSum);
     const s = this.proto.net.sendIpv4({ src, dst, protocol: IPPROTO_UDP, ttl: this.opts.ttl }, seg);
     if (isErr(s)) return s;
     return data.length;
@@ -200,6 +202,11 @@ export class UdpEndpoint implements PortOwner {
 
   hasError(): boolean {
     return this.error !== null;
+  }
+
+  /** Every address this endpoint holds: its own, its peer's and its queued senders'. */
+  referencedAddresses(): Ipv4Addr[] {
+    return [this.localAddr, this.remoteAddr, ...this.queue.map((m) => m.addr)];
   }
 
   /** @internal */
@@ -264,10 +271,15 @@ export class UdpProtocol {
     if (s !== undefined && s.size === 0) this.byPort.delete(ep.port);
   }
 
+  /** Every bound endpoint, as /proc/net/udp lists them. */
+  endpoints(): UdpEndpoint[] {
+    return [...this.byPort.values()].flatMap((s) => [...s]);
+  }
+
   /** Deliver an inbound datagram; false when no endpoint took it (caller may send port unreachable). */
   handle(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array, broadcast: boolean): boolean {
     this.net.stats.udpRx++;
-    const d = parseUdp(b, src, dst);
+    const d = parseUdp(b, src, dst, this.net.pseudoHeaderSum);
     if (d === null) {
       this.net.stats.udpMalformed++;
       return true; // malformed: drop silently, no ICMP

@@ -24,9 +24,16 @@ export class NewReno {
     this.cwnd = initialWindow(mss);
   }
 
-  /** New data acknowledged outside recovery (RFC 5681 3.1 with byte counting, L = 2*SMSS). */
-  onNewAck(acked: number): void {
+  /**
+   * New data acknowledged outside recovery (RFC 5681 3.1 with byte counting, L = 2*SMSS).
+   * flight is what was outstanding before this ACK: the window grows only while it limits
+   * sending (RFC 7661; Linux's tcp_is_cwnd_limited), so an application-limited sender's cwnd
+   * does not climb without bound.
+   */
+  onNewAck(acked: number, flight = Infinity): void {
     this.dupAcks = 0;
+    const limited = this.cwnd < this.ssthresh ? this.cwnd < 2 * flight : flight + this.mss >= this.cwnd;
+    if (!limited) return;
     if (this.cwnd < this.ssthresh) {
       this.cwnd += Math.min(acked, 2 * this.mss);
     } else {

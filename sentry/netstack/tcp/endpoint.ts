@@ -848,7 +848,7 @@ export class TcpEndpoint {
           this.cc.onPartialAck(acked);
           this.retransmitFirst();
         }
-      } else this.cc.onNewAck(acked);
+      } else this.cc.onNewAck(acked, flight + acked);
       if (this.sndUna === this.sndMax) this.rtxTimer.cancel();
       else this.rtxTimer.arm(this.rtt.rto);
     } else if (
@@ -1179,7 +1179,7 @@ export class TcpEndpoint {
       window,
       options,
       payload,
-    });
+    }, this.proto.net.pseudoHeaderSum);
     this.proto.net.stats.tcpTx++;
     this.proto.net.sendIpv4(
       { src: this.localAddr, dst: this.remoteAddr, protocol: IPPROTO_TCP, ttl: this.opts.ttl, dontFragment: true },
@@ -1200,7 +1200,7 @@ export class TcpEndpoint {
       ack,
       flags,
       window: 0,
-    });
+    }, this.proto.net.pseudoHeaderSum);
     this.proto.net.sendIpv4({ src: this.localAddr, dst: this.remoteAddr, protocol: IPPROTO_TCP, ttl: this.opts.ttl }, b);
   }
 

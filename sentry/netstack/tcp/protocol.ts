@@ -84,6 +84,11 @@ export class TcpProtocol {
     return this.conns.size;
   }
 
+  /** Every listener and connection (not bound-only or closed endpoints), as /proc/net/tcp lists them. */
+  endpoints(): TcpEndpoint[] {
+    return [...this.listeners.values(), ...this.conns.values()];
+  }
+
   /** An inbound TCP segment (IP payload) from src to dst. */
   handle(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array): void {
     const stats = this.net.stats;
@@ -91,7 +96,7 @@ export class TcpProtocol {
       stats.tcpDropped++;
       return;
     }
-    const seg = parseTcp(b, src, dst);
+    const seg = parseTcp(b, src, dst, true, this.net.pseudoHeaderSum);
     if (seg === null) {
       stats.tcpMalformed++;
       return;
@@ -117,7 +122,7 @@ export class TcpProtocol {
     if (seg.flags & RST) return;
     const b =
       seg.flags & ACK
-        ? buildTcp(dst, src, { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: RST, window: 0 })
+        ? buildTcp(dst, src, { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: RST, window: 0 }, this.net.pseudoHeaderSum)
         : buildTcp(dst, src, {
             srcPort: seg.dstPort,
             dstPort: seg.srcPort,
@@ -125,7 +130,7 @@ export class TcpProtocol {
             ack: seqAdd(seg.seq, segLen(seg)),
             flags: RST | ACK,
             window: 0,
-          });
+          }, this.net.pseudoHeaderSum);
     this.net.stats.tcpRstSent++;
     this.net.sendIpv4({ src: dst, dst: src, protocol: IPPROTO_TCP }, b);
   }

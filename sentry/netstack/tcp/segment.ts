@@ -3,7 +3,7 @@
 // wrong length is ignored, as Linux does.
 
 import { rd16, rd32, wr16, wr32 } from '../bytes.js';
-import { checksum, fold, pseudoHeaderSum, sum16 } from '../checksum.js';
+import { checksum, fold, pseudoHeaderSum, sum16, type PseudoHeaderSum } from '../checksum.js';
 import { IPPROTO_TCP } from '../ipv4.js';
 
 export const TCP_HLEN = 20;
@@ -98,11 +98,11 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions | n
 }
 
 /** Parse and (unless verify is false) checksum a segment; null for anything malformed. */
-export function parseTcp(b: Uint8Array, src: number, dst: number, verify = true): TcpSegment | null {
+export function parseTcp(b: Uint8Array, src: number, dst: number, verify = true, pseudo: PseudoHeaderSum = pseudoHeaderSum): TcpSegment | null {
   if (b.length < TCP_HLEN) return null;
   const off = (b[12] >> 4) * 4;
   if (off < TCP_HLEN || off > b.length) return null;
-  if (verify && fold(sum16(b, 0, b.length, pseudoHeaderSum(src, dst, IPPROTO_TCP, b.length))) !== 0xffff) return null;
+  if (verify && fold(sum16(b, 0, b.length, pseudo(src, dst, IPPROTO_TCP, b.length))) !== 0xffff) return null;
   const options = parseOptions(b, TCP_HLEN, off);
   if (options === null) return null;
   return {
@@ -160,7 +160,7 @@ export interface TcpBuild {
   payload?: Uint8Array;
 }
 
-export function buildTcp(src: number, dst: number, s: TcpBuild): Uint8Array {
+export function buildTcp(src: number, dst: number, s: TcpBuild, pseudo: PseudoHeaderSum = pseudoHeaderSum): Uint8Array {
   const opts = encodeOptions(s.options ?? {}, (s.flags & SYN) !== 0);
   const payload = s.payload ?? new Uint8Array(0);
   const hl = TCP_HLEN + opts.length;
@@ -174,6 +174,6 @@ export function buildTcp(src: number, dst: number, s: TcpBuild): Uint8Array {
   wr16(b, 14, Math.max(0, Math.min(0xffff, s.window)));
   b.set(opts, TCP_HLEN);
   b.set(payload, hl);
-  wr16(b, 16, checksum(b, 0, b.length, pseudoHeaderSum(src, dst, IPPROTO_TCP, b.length)));
+  wr16(b, 16, checksum(b, 0, b.length, pseudo(src, dst, IPPROTO_TCP, b.length)));
   return b;
 }
