@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tsvisor_native",
-      "sources": ["native/addon.c"],
+      "sources": ["native/addon.c", "native/oci.c", "native/gofer.c", "native/cpuclock.c", "native/net.c", "native/sentry_confine.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8"]
     },

@@ -33,90 +33,7 @@
 #include <elf.h>
 
 #define STUB_SYSCALL_ADDR 0x7fff00000180ULL
-#define MAX_ARGS 8
-
-/* ---- argument helpers: a wrong type is reported as -EINVAL, never a crash ---- */
-
-typedef struct {
-  napi_env env;
-  size_t argc;
-  napi_value argv[MAX_ARGS];
-  int bad;
-} args_t;
-
-static int get_args(napi_env env, napi_callback_info info, args_t *a, size_t want) {
-  a->env = env;
-  a->argc = MAX_ARGS;
-  a->bad = 0;
-  if (napi_get_cb_info(env, info, &a->argc, a->argv, NULL, NULL) != napi_ok) return -1;
-  if (a->argc < want) return -1;
-  return 0;
-}
-
-static int64_t arg_i64(args_t *a, size_t i) {
-  int64_t v = 0;
-  if (i >= a->argc) { a->bad = 1; return 0; }
-  napi_valuetype t;
-  napi_typeof(a->env, a->argv[i], &t);
-  if (t == napi_bigint) {
-    bool lossless;
-    if (napi_get_value_bigint_int64(a->env, a->argv[i], &v, &lossless) != napi_ok) a->bad = 1;
-    return v;
-  }
-  if (t != napi_number) { a->bad = 1; return 0; }
-  double d;
-  napi_get_value_double(a->env, a->argv[i], &d);
-  /* Doubles above 2^63 come from unsigned 64-bit values: wrap them like C would. */
-  if (d >= 9223372036854775808.0) return (int64_t)(uint64_t)d;
-  return (int64_t)d;
-}
-
-static void *arg_buf(args_t *a, size_t i, size_t min_len) {
-  void *data = NULL;
-  size_t len = 0;
-  bool is_ta = false;
-  if (i >= a->argc) { a->bad = 1; return NULL; }
-  napi_is_typedarray(a->env, a->argv[i], &is_ta);
-  if (is_ta) {
-    napi_typedarray_type type;
-    size_t n;
-    napi_value ab;
-    size_t off;
-    if (napi_get_typedarray_info(a->env, a->argv[i], &type, &n, &data, &ab, &off) != napi_ok) {
-      a->bad = 1;
-      return NULL;
-    }
-    size_t esz = 1;
-    switch (type) {
-      case napi_int16_array: case napi_uint16_array: esz = 2; break;
-      case napi_int32_array: case napi_uint32_array: case napi_float32_array: esz = 4; break;
-      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: esz = 8; break;
-      default: esz = 1;
-    }
-    len = n * esz;
-  } else {
-    bool is_buf = false;
-    napi_is_buffer(a->env, a->argv[i], &is_buf);
-    if (!is_buf || napi_get_buffer_info(a->env, a->argv[i], &data, &len) != napi_ok) {
-      a->bad = 1;
-      return NULL;
-    }
-  }
-  if (len < min_len) { a->bad = 1; return NULL; }
-  return data;
-}
-
-static napi_value num(napi_env env, double v) {
-  napi_value r;
-  napi_create_double(env, v, &r);
-  return r;
-}
-
-#define ARGS(n)                                   \
-  args_t A;                                       \
-  if (get_args(env, info, &A, (n)) != 0) return num(env, -EINVAL);
-#define CHECK()                                   \
-  if (A.bad) return num(env, -EINVAL);
+#include "napi_args.h"
 
 /* ---- the memory file ---- */
 
@@ -608,12 +525,11 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
-#define EXPORT(name, fn)                                                   \
-  do {                                                                     \
-    napi_value f;                                                          \
-    napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);       \
-    napi_set_named_property(env, exports, name, f);                        \
-  } while (0)
+void tsv_register_oci(napi_env env, napi_value exports);
+void tsv_register_gofer(napi_env env, napi_value exports);
+void tsv_register_cpuclock(napi_env env, napi_value exports);
+void tsv_register_net(napi_env env, napi_value exports);
+void tsv_register_sentry_confine(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   EXPORT("memfileCreate", memfile_create);
@@ -638,6 +554,11 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("seccompInstall", seccomp_install);
   EXPORT("hwcap", hwcap);
   EXPORT("closeFd", close_fd);
+  tsv_register_oci(env, exports);
+  tsv_register_gofer(env, exports);
+  tsv_register_cpuclock(env, exports);
+  tsv_register_net(env, exports);
+  tsv_register_sentry_confine(env, exports);
   napi_value v;
   napi_create_double(env, (double)STUB_SYSCALL_ADDR, &v);
   napi_set_named_property(env, exports, "STUB_SYSCALL_ADDR", v);

@@ -10,6 +10,8 @@ export type TrapEvent =
   | { kind: 'syscall' }
   /** A synchronous fault or other signal the host raised in the thread (SIGSEGV with si_addr...). */
   | { kind: 'signal'; signo: number; code: number; addr: number }
+  /** interrupt() took effect: the thread stopped so the kernel can deliver a signal. */
+  | { kind: 'interrupt' }
   /** The host thread is gone (killed from outside, or the stub died). */
   | { kind: 'gone'; status: number };
 
@@ -38,6 +40,10 @@ export interface PlatformThread {
   resume(): void;
   /** Ends this host thread (the app thread exited); the address space stays. */
   exit(): void;
+  /** Makes a running thread trap soon ('interrupt'); no effect when it is stopped. */
+  interrupt(): void;
+  /** CPU time this host thread has used, in nanoseconds (undefined if unknown). */
+  cpuTimeNs(): bigint | undefined;
 }
 
 export interface Platform {

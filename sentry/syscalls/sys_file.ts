@@ -7,12 +7,18 @@ import { err, isErr, toRet, type MaybePromise, type Result } from '../abi/result
 import { SYS } from '../abi/sysno.js';
 import type { Task } from '../kernel/task.js';
 import { emptyPathTarget, fileOf, ioCtx, readPath, startFor } from '../vfs/at.js';
-import { AT, F, IOCTL, isLnk, MAX_RW_COUNT, O, SETFL_MASK } from '../vfs/constants.js';
+import { AT, F, IOCTL, isDir, isLnk, isReg, MAX_RW_COUNT, O, SETFL_MASK } from '../vfs/constants.js';
+import { Dentry, Mount } from '../vfs/mount.js';
+import { TmpFs } from '../fs/tmpfs/tmpfs.js';
+import { pipeEndOf } from '../fs/pipe/pipe.js';
+import { teePipe } from '../fs/pipe/tee.js';
 import type { FileDescription } from '../vfs/file.js';
 import { vfsHooks } from '../vfs/hooks.js';
+import { anyWatches, fsnotify, IN } from '../vfs/fsnotify.js';
+import { F_RDLCK, F_UNLCK, F_WRLCK, setLock, setLockWait, testLock } from '../vfs/locks.js';
 import type { Location } from '../vfs/mount.js';
 import { encodeStat, encodeStatx, STATX, type Stat } from '../vfs/stat.js';
-import { Vfs } from '../vfs/vfs.js';
+import { RESOLVE, Vfs } from '../vfs/vfs.js';
 import type { SyscallTable } from './types.js';
 
 /** Largest kernel-side buffer one step of a read or write uses. */
@@ -109,6 +115,7 @@ function doRead(t: Task, f: FileDescription, s: Segments, offset: number): Maybe
       if (isErr(n)) return done > 0 ? done : -n.errno;
       const c = scatter(t, s, done, buf.subarray(0, n));
       if (isErr(c)) return done > 0 ? done : -c.errno;
+      if (n > 0 && anyWatches()) fsnotify(f.location?.dentry, IN.ACCESS);
       done += n;
       if (n < want || done >= s.total) return done;
       return step();
@@ -132,6 +139,7 @@ function doWrite(t: Task, f: FileDescription, s: Segments, offset: number): Mayb
         if (n.errno === E.EPIPE) vfsHooks.onEpipe(t);
         return done > 0 ? done : -n.errno;
       }
+      if (n > 0) fsnotify(f.location?.dentry, IN.MODIFY);
       done += n;
       if (n < want || done >= s.total) return done;
       return step();
@@ -225,6 +233,7 @@ async function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, m
   if (isErr(start)) return -start.errno;
   const f = await t.kernel.vfs.open(t, start, path, flags, mode);
   if (isErr(f)) return -f.errno;
+  fsnotify(f.location?.dentry, IN.OPEN);
   const fd = t.fds.install(f, { cloexec: (flags & O.CLOEXEC) !== 0 });
   f.decRef();
   return toRet(fd);
@@ -296,7 +305,7 @@ function sysDup3(t: Task, a: SyscallArgs): number {
 }
 
 /** fcntl(2): dup, fd flags and status flags. Locks and the rest are EINVAL for now. */
-function sysFcntl(t: Task, a: SyscallArgs): number {
+function sysFcntl(t: Task, a: SyscallArgs): MaybePromise<number> {
   const fd = a.int(0);
   const cmd = a.int(1);
   const f = fileOf(t, fd);
@@ -318,9 +327,91 @@ function sysFcntl(t: Task, a: SyscallArgs): number {
       if (f.isPath) return -E.EBADF;
       f.flags = (f.flags & ~SETFL_MASK) | (a.int(2) & SETFL_MASK);
       return 0;
+    case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
+      return fcntlLock(t, f, cmd, a.ptr(2));
+    case F_GETOWN:
+      return owners.get(f) ?? 0;
+    case F_SETOWN:
+      owners.set(f, a.int(2));
+      return 0;
+    case F_GETLEASE:
+      return f.location === null ? -E.EINVAL : F_UNLCK;
     default:
       return -E.EINVAL;
   }
+}
+
+const F_GETLK = 5;
+const F_SETLK = 6;
+const F_SETLKW = 7;
+const F_SETOWN = 8;
+const F_GETOWN = 9;
+const F_OFD_GETLK = 36;
+const F_OFD_SETLK = 37;
+const F_OFD_SETLKW = 38;
+const F_GETLEASE = 1025;
+/** F_SETOWN's process (SIGIO delivery is not implemented; the value reads back). */
+const owners = new WeakMap<FileDescription, number>();
+
+/**
+ * fcntl record locks. struct flock: short l_type, short l_whence, off_t l_start,
+ * off_t l_len, pid_t l_pid. POSIX locks are owned by the fd table, OFD locks by the
+ * description (OFD requires l_pid == 0).
+ */
+async function fcntlLock(t: Task, f: FileDescription, cmd: number, addr: number): Promise<number> {
+  if (f.isPath) return -E.EBADF;
+  const raw = t.mem.copyIn(addr, 32);
+  if (isErr(raw)) return -raw.errno;
+  const v = new DataView(raw.buffer, raw.byteOffset, 32);
+  const type = v.getInt16(0, true);
+  const whence = v.getInt16(2, true);
+  const start0 = Number(v.getBigInt64(8, true));
+  const len = Number(v.getBigInt64(16, true));
+  const ofd = cmd >= F_OFD_GETLK;
+  if (ofd && v.getInt32(24, true) !== 0) return -E.EINVAL;
+  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) return -E.EINVAL;
+  let base: number;
+  if (whence === 0) base = 0;
+  else if (whence === 1) base = f.offset;
+  else if (whence === 2) {
+    const st = await f.stat();
+    if (isErr(st)) return -st.errno;
+    base = Number(st.size);
+  } else return -E.EINVAL;
+  let start = base + start0;
+  let end = len === 0 ? Infinity : start + len;
+  if (len < 0) {
+    end = start;
+    start += len;
+  }
+  if (start < 0) return -E.EINVAL;
+  const key = f.location?.dentry.inode.key;
+  if (key === undefined) return -E.EBADF;
+  const owner: object = ofd ? f : t.fds;
+  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
+    if (type === F_UNLCK) return -E.EINVAL;
+    const c = testLock(key, type, start, end, owner);
+    const out = new Uint8Array(32);
+    const ov = new DataView(out.buffer);
+    if (c === null) {
+      out.set(raw);
+      ov.setInt16(0, F_UNLCK, true);
+    } else {
+      ov.setInt16(0, c.type, true);
+      ov.setInt16(2, 0, true);
+      ov.setBigInt64(8, BigInt(c.start), true);
+      ov.setBigInt64(16, c.end === Infinity ? 0n : BigInt(c.end - c.start), true);
+      ov.setInt32(24, c.pid, true);
+    }
+    return toRet(t.mem.copyOut(addr, out) ?? 0);
+  }
+  if (type === F_RDLCK && !f.readable) return -E.EBADF;
+  if (type === F_WRLCK && !f.writable) return -E.EBADF;
+  const pid = ofd ? -1 : t.tg.pid;
+  if (cmd === F_SETLKW || cmd === F_OFD_SETLKW) {
+    return toRet((await setLockWait(key, type, start, end, owner, pid, ioCtx(t).signal)) ?? 0);
+  }
+  return toRet(setLock(key, type, start, end, owner, pid) ?? 0);
 }
 
 /** ioctl(2): the generic fd ioctls here, the rest by the file (ENOTTY if it has none). */
@@ -460,7 +551,7 @@ async function readlinkAt(t: Task, dirfd: number, pathAddr: number, buf: number,
     const tgt = emptyPathTarget(t, dirfd);
     if (isErr(tgt)) return -tgt.errno;
     if (tgt.loc === null || !isLnk(tgt.loc.dentry.inode.mode)) return -E.ENOENT;
-    target = await Vfs.readlinkAt(tgt.loc);
+    target = await Vfs.readlinkAt(tgt.loc, t);
   } else {
     const start = startFor(t, dirfd, path);
     if (isErr(start)) return -start.errno;
@@ -571,4 +662,234 @@ export const fileSyscalls: SyscallTable = {
   [SYS.readlinkat]: sysReadlinkat,
   [SYS.fadvise64]: sysFadvise64,
   [SYS.sendfile]: sysSendfile,
+  [SYS.openat2]: sysOpenat2,
+  [SYS.fallocate]: sysFallocate,
+  [SYS.copy_file_range]: sysCopyFileRange,
+  [SYS.splice]: sysSplice,
+  [SYS.tee]: sysTee,
+  [SYS.sync_file_range]: sysSyncFileRange,
+  [SYS.memfd_create]: sysMemfdCreate,
 };
+
+/**
+ * openat2(dirfd, path, struct open_how *how, size): open_how is {u64 flags, u64 mode,
+ * u64 resolve}; unknown flags or resolve bits are EINVAL, a mode without O_CREAT/O_TMPFILE
+ * is EINVAL, and a larger struct must have zeros past what we know (else E2BIG).
+ */
+async function sysOpenat2(t: Task, a: SyscallArgs): Promise<number> {
+  const size = a.size(3);
+  const OPEN_HOW_SIZE = 24;
+  if (size < OPEN_HOW_SIZE) return -E.EINVAL;
+  if (size > 4096) return -E.E2BIG;
+  const raw = t.mem.copyIn(a.ptr(2), size);
+  if (isErr(raw)) return -raw.errno;
+  for (let i = OPEN_HOW_SIZE; i < size; i++) if (raw[i] !== 0) return -E.E2BIG;
+  const v = new DataView(raw.buffer, raw.byteOffset, size);
+  const flags = v.getBigUint64(0, true);
+  const mode = v.getBigUint64(8, true);
+  const resolve = v.getBigUint64(16, true);
+  const VALID_FLAGS = 0o37777777n & ~0o40n; // every O_* bit Linux knows (no FASYNC)
+  if ((flags & ~VALID_FLAGS) !== 0n) return -E.EINVAL;
+  if ((resolve & ~0x3fn) !== 0n) return -E.EINVAL;
+  const f = Number(flags);
+  const creating = (f & O.CREAT) !== 0 || (f & O.TMPFILE) === O.TMPFILE;
+  if (mode !== 0n && !creating) return -E.EINVAL;
+  if ((mode & ~0o7777n) !== 0n) return -E.EINVAL;
+  const r = Number(resolve);
+  if ((r & RESOLVE.BENEATH) !== 0 && (r & RESOLVE.IN_ROOT) !== 0) return -E.EINVAL;
+  // RESOLVE_CACHED cannot be honoured without a lookup cache: Linux answers EAGAIN then.
+  if ((r & RESOLVE.CACHED) !== 0) return -E.EAGAIN;
+  const path = readPath(t, a.ptr(1));
+  if (isErr(path)) return -path.errno;
+  const dirfd = a.int(0);
+  const start = (r & (RESOLVE.IN_ROOT | RESOLVE.BENEATH)) !== 0 && path.charCodeAt(0) === 0x2f
+    ? startFor(t, dirfd, '.')
+    : startFor(t, dirfd, path);
+  if (isErr(start)) return -start.errno;
+  const file = await t.kernel.vfs.open(t, start, path, f, Number(mode), r);
+  if (isErr(file)) return -file.errno;
+  const fd = t.fds.install(file, { cloexec: (f & O.CLOEXEC) !== 0 });
+  file.decRef();
+  return toRet(fd);
+}
+
+/** fallocate(fd, mode, offset, len): regular files only; the file decides which modes it has. */
+async function sysFallocate(t: Task, a: SyscallArgs): Promise<number> {
+  const f = fileOf(t, a.int(0));
+  if (isErr(f)) return -f.errno;
+  const mode = a.int(1);
+  const off = a.i64(2);
+  const len = a.i64(3);
+  if (off < 0 || len <= 0) return -E.EINVAL;
+  if (!f.writable) return -E.EBADF;
+  if (f.location === null) return -E.ESPIPE;
+  const m = f.location.dentry.inode.mode;
+  if (isDir(m)) return -E.EISDIR;
+  if (!isReg(m)) return -E.ENODEV;
+  if (off + len > Number.MAX_SAFE_INTEGER) return -E.EFBIG;
+  if (Vfs.readOnlyAt(f.location)) return -E.EROFS;
+  return toRet((await f.fallocate(mode, off, len)) ?? 0);
+}
+
+/** Reads an optional loff_t pointer argument; null when the pointer is NULL. */
+function readOffset(t: Task, addr: number): Result<number | null> {
+  if (addr === 0) return null;
+  const raw = t.mem.copyIn(addr, 8);
+  if (isErr(raw)) return raw;
+  const off = Number(new DataView(raw.buffer, raw.byteOffset, 8).getBigInt64(0, true));
+  return off < 0 ? err(E.EINVAL) : off;
+}
+
+/**
+ * Copies up to count bytes from inp to out through the Sentry. inOff/outOff: explicit
+ * offsets (the file offsets are left alone), or null to use and advance the file offsets.
+ */
+async function copyBetween(t: Task, inp: FileDescription, inOff: number | null, out: FileDescription, outOff: number | null,
+  count: number, oneRead: boolean): Promise<Result<number>> {
+  const ctx = ioCtx(t);
+  let done = 0;
+  while (done < count) {
+    const buf = new Uint8Array(Math.min(CHUNK, count - done));
+    const n = await (inOff !== null ? inp.pread(buf, inOff + done, ctx) : inp.read(buf, ctx));
+    if (isErr(n)) return done > 0 ? done : n;
+    if (n === 0) break;
+    let w = 0;
+    while (w < n) {
+      const m = await (outOff !== null ? out.pwrite(buf.subarray(w, n), outOff + done + w, ctx) : out.write(buf.subarray(w, n), ctx));
+      if (isErr(m)) {
+        if (m.errno === E.EPIPE) vfsHooks.onEpipe(t);
+        return done + w > 0 ? done + w : m;
+      }
+      w += m;
+    }
+    done += n;
+    fsnotify(out.location?.dentry, IN.MODIFY);
+    // A pipe source gives what it has: do not wait for more once something moved.
+    if (oneRead || n < buf.length) break;
+  }
+  return done;
+}
+
+/** copy_file_range(in, *off_in, out, *off_out, len, flags): regular files, flags 0. */
+async function sysCopyFileRange(t: Task, a: SyscallArgs): Promise<number> {
+  const inp = fileOf(t, a.int(0));
+  if (isErr(inp)) return -inp.errno;
+  const out = fileOf(t, a.int(2));
+  if (isErr(out)) return -out.errno;
+  if (a.uint(5) !== 0) return -E.EINVAL;
+  if (!inp.readable || !out.writable) return -E.EBADF;
+  if ((out.flags & O.APPEND) !== 0) return -E.EBADF;
+  const im = inp.location?.dentry.inode.mode ?? 0;
+  const om = out.location?.dentry.inode.mode ?? 0;
+  if (isDir(im) || isDir(om)) return -E.EISDIR;
+  if (!isReg(im) || !isReg(om)) return -E.EINVAL;
+  const inOff = readOffset(t, a.ptr(1));
+  if (isErr(inOff)) return -inOff.errno;
+  const outOff = readOffset(t, a.ptr(3));
+  if (isErr(outOff)) return -outOff.errno;
+  const count = Math.min(a.size(4), MAX_RW_COUNT);
+  const sameFile = inp.location?.dentry.inode.key === out.location?.dentry.inode.key;
+  const ib = inOff ?? inp.offset;
+  const ob = outOff ?? out.offset;
+  if (sameFile && ib < ob + count && ob < ib + count) return -E.EINVAL;
+  const n = await copyBetween(t, inp, ib, out, ob, count, false);
+  if (isErr(n)) return -n.errno;
+  if (inOff !== null) {
+    const r = t.mem.writeU64(a.ptr(1), inOff + n);
+    if (isErr(r)) return -r.errno;
+  } else inp.offset += n;
+  if (outOff !== null) {
+    const r = t.mem.writeU64(a.ptr(3), outOff + n);
+    if (isErr(r)) return -r.errno;
+  } else out.offset += n;
+  return n;
+}
+
+function isPipe(f: FileDescription): boolean {
+  const st = f.location === null ? f.stat() : null;
+  return st !== null && !(st instanceof Promise) && !isErr(st) && (st.mode & 0o170000) === 0o010000;
+}
+
+/**
+ * splice(in, *off_in, out, *off_out, len, flags): one side must be a pipe; a pipe side
+ * takes no offset (ESPIPE). Data is copied through the Sentry.
+ */
+async function sysSplice(t: Task, a: SyscallArgs): Promise<number> {
+  const inp = fileOf(t, a.int(0));
+  if (isErr(inp)) return -inp.errno;
+  const out = fileOf(t, a.int(2));
+  if (isErr(out)) return -out.errno;
+  if ((a.uint(5) & ~0xf) !== 0) return -E.EINVAL;
+  if (!inp.readable || !out.writable) return -E.EBADF;
+  const inPipe = isPipe(inp);
+  const outPipe = isPipe(out);
+  if (!inPipe && !outPipe) return -E.EINVAL;
+  if ((inPipe && a.ptr(1) !== 0) || (outPipe && a.ptr(3) !== 0)) return -E.ESPIPE;
+  if ((out.flags & O.APPEND) !== 0 && !outPipe) return -E.EINVAL;
+  const inOff = readOffset(t, a.ptr(1));
+  if (isErr(inOff)) return -inOff.errno;
+  const outOff = readOffset(t, a.ptr(3));
+  if (isErr(outOff)) return -outOff.errno;
+  const count = Math.min(a.size(4), MAX_RW_COUNT);
+  if (count === 0) return 0;
+  const n = await copyBetween(t, inp, inOff, out, outOff, count, inPipe);
+  if (isErr(n)) return -n.errno;
+  if (inOff !== null) t.mem.writeU64(a.ptr(1), inOff + n);
+  if (outOff !== null) t.mem.writeU64(a.ptr(3), outOff + n);
+  return n;
+}
+
+/**
+ * tee(fd_in, fd_out, len, flags): duplicates pipe data without consuming it; both fds must
+ * be pipes (fd_in readable, fd_out writable) and not the same pipe (EINVAL).
+ */
+async function sysTee(t: Task, a: SyscallArgs): Promise<number> {
+  const inp = fileOf(t, a.int(0));
+  if (isErr(inp)) return -inp.errno;
+  const out = fileOf(t, a.int(1));
+  if (isErr(out)) return -out.errno;
+  const SPLICE_F_NONBLOCK = 2;
+  if ((a.uint(3) & ~0xf) !== 0) return -E.EINVAL;
+  if (!inp.readable || !out.writable) return -E.EBADF;
+  const from = pipeEndOf(inp, false);
+  const to = pipeEndOf(out, true);
+  if (from === null || to === null || from === to) return -E.EINVAL;
+  const len = Math.min(a.size(2), MAX_RW_COUNT);
+  if (len === 0) return 0;
+  const n = await teePipe(from, to, len, (a.uint(3) & SPLICE_F_NONBLOCK) !== 0, ioCtx(t).signal);
+  if (isErr(n)) {
+    if (n.errno === E.EPIPE) vfsHooks.onEpipe(t);
+    return -n.errno;
+  }
+  return n;
+}
+
+/** sync_file_range: nothing is cached on the way to the backing store; checks only. */
+function sysSyncFileRange(t: Task, a: SyscallArgs): number {
+  const f = fileOf(t, a.int(0));
+  if (isErr(f)) return -f.errno;
+  if (a.i64(1) < 0 || a.i64(2) < 0 || (a.uint(3) & ~7) !== 0) return -E.EINVAL;
+  if (f.location === null) return -E.ESPIPE;
+  return 0;
+}
+
+const memfdFs = new TmpFs({ source: 'memfd', rootMode: 0o777 });
+const memfdMount = new Mount(memfdFs, null, null, false);
+
+/** memfd_create(name, flags): an anonymous tmpfs file (MFD_CLOEXEC, MFD_ALLOW_SEALING accepted). */
+function sysMemfdCreate(t: Task, a: SyscallArgs): number {
+  const name = t.mem.readCString(a.ptr(0), 249);
+  if (isErr(name)) return name.errno === E.ENAMETOOLONG ? -E.EINVAL : -name.errno;
+  const flags = a.uint(1);
+  const MFD_CLOEXEC = 1;
+  const MFD_ALLOW_SEALING = 2;
+  if ((flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING)) !== 0) return -E.EINVAL;
+  const file = memfdFs.rootDir.createTmpfile(0o777, t.creds, false);
+  if (isErr(file)) return -file.errno;
+  const loc: Location = { mount: memfdMount, dentry: new Dentry(`memfd:${name} (deleted)`, memfdMount.root, file) };
+  const f = file.open(loc, O.RDWR);
+  if (isErr(f)) return -f.errno;
+  const fd = t.fds.install(f, { cloexec: (flags & MFD_CLOEXEC) !== 0 });
+  f.decRef();
+  return toRet(fd);
+}

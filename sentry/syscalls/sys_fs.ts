@@ -8,11 +8,12 @@ import type { SyscallArgs } from '../abi/regs.js';
 import { err, isErr, toRet, type MaybePromise, type Result } from '../abi/result.js';
 import { SYS } from '../abi/sysno.js';
 import type { Task } from '../kernel/task.js';
-import { emptyPathTarget, fileOf, readPath, startFor } from '../vfs/at.js';
-import { AT, isDir, isReg, X_OK } from '../vfs/constants.js';
+import { emptyPathTarget, fileOf, ioCtx, readPath, startFor } from '../vfs/at.js';
+import { flockWait, tryFlock, unflock } from '../vfs/locks.js';
+import { AT, isDir, isReg, W_OK, X_OK } from '../vfs/constants.js';
 import type { SetAttr } from '../vfs/inode.js';
 import type { Location } from '../vfs/mount.js';
-import { permits } from '../vfs/permissions.js';
+import { CAP, capable, permits } from '../vfs/permissions.js';
 import { encodeStatfs, syntheticStatfs } from '../vfs/stat.js';
 import { Vfs } from '../vfs/vfs.js';
 import type { SyscallTable } from './types.js';
@@ -56,11 +57,11 @@ function sysFchdir(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** chroot(2): needs CAP_SYS_CHROOT (euid 0 in the sandbox); the cwd is left as it is. */
+/** chroot(2): needs CAP_SYS_CHROOT (checked after the path, as Linux does); the cwd is left as it is. */
 async function sysChroot(t: Task, a: SyscallArgs): Promise<number> {
-  if (t.creds.euid !== 0) return -E.EPERM;
   const loc = await searchableDir(t, a.ptr(0));
   if (isErr(loc)) return -loc.errno;
+  if (!capable(t.creds, CAP.SYS_CHROOT)) return -E.EPERM;
   t.fs.root = loc;
   return 0;
 }
@@ -293,11 +294,24 @@ function sysSyncfs(t: Task, a: SyscallArgs): number {
   return isErr(f) ? -f.errno : 0;
 }
 
+const anonKeys = new WeakMap<object, string>();
+let nextAnonKey = 1;
+
+/** A lock identity for a file with no inode in the tree (a pipe): the description itself. */
+function anonLockKey(f: object): string {
+  let k = anonKeys.get(f);
+  if (k === undefined) {
+    k = `anon:${nextAnonKey++}`;
+    anonKeys.set(f, k);
+  }
+  return k;
+}
+
 /**
- * flock(2): validated and granted. One sandbox's processes share nothing else that could
- * hold a lock on the read-only root yet; real advisory locking comes with writable files.
+ * flock(2): whole-file advisory locks owned by the open file description (dup'd and
+ * inherited fds share them). LOCK_NB gives EWOULDBLOCK instead of waiting.
  */
-function sysFlock(t: Task, a: SyscallArgs): number {
+function sysFlock(t: Task, a: SyscallArgs): MaybePromise<number> {
   const f = fileOf(t, a.int(0));
   if (isErr(f)) return -f.errno;
   if (f.isPath) return -E.EBADF;
@@ -307,11 +321,17 @@ function sysFlock(t: Task, a: SyscallArgs): number {
   const LOCK_UN = 8;
   const op = a.int(1) & ~LOCK_NB;
   if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) return -E.EINVAL;
-  return 0;
+  const key = f.location?.dentry.inode.key ?? anonLockKey(f);
+  if (op === LOCK_UN) {
+    unflock(key, f);
+    return 0;
+  }
+  const exclusive = op === LOCK_EX;
+  if ((a.int(1) & LOCK_NB) !== 0) return toRet(tryFlock(key, f, exclusive) ?? 0);
+  return flockWait(key, f, exclusive, ioCtx(t).signal).then((r) => toRet(r ?? 0));
 }
 
-// Extended attributes. No filesystem stores any yet: reads find none (ENODATA, empty
-// lists), writes are refused like any other change to a read-only file.
+// Extended attributes, stored by filesystems that have them (tmpfs, the overlay's upper).
 
 /** The location an xattr call's first argument names: a path (following or not) or an fd. */
 async function xattrTarget(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<Result<Location | null>> {
@@ -334,17 +354,39 @@ function xattrName(t: Task, addr: number): Result<string> {
   return name;
 }
 
+/** Copies an attribute value (or name list) out: size 0 asks for the length; ERANGE if short. */
+function putSized(t: Task, addr: number, size: number, data: Uint8Array): number {
+  if (size === 0) return data.length;
+  if (data.length > size) return -E.ERANGE;
+  return toRet(t.mem.copyOut(addr, data) ?? data.length);
+}
+
+/** Only these namespaces exist; others are EOPNOTSUPP as on Linux. */
+function xattrNamespaceOk(name: string): boolean {
+  return /^(user|trusted|security|system)\./.test(name);
+}
+
 async function getxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<number> {
   const loc = await xattrTarget(t, kind, a);
   if (isErr(loc)) return -loc.errno;
   const name = xattrName(t, a.ptr(1));
   if (isErr(name)) return -name.errno;
-  return -E.ENODATA;
+  if (!xattrNamespaceOk(name)) return -E.EOPNOTSUPP;
+  const inode = loc?.dentry.inode;
+  if (inode?.getxattr === undefined) return -E.ENODATA;
+  const v = await inode.getxattr(name);
+  if (isErr(v)) return -v.errno;
+  return putSized(t, a.ptr(2), a.size(3), v);
 }
 
 async function listxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs): Promise<number> {
   const loc = await xattrTarget(t, kind, a);
-  return isErr(loc) ? -loc.errno : 0;
+  if (isErr(loc)) return -loc.errno;
+  const inode = loc?.dentry.inode;
+  if (inode?.listxattr === undefined) return 0;
+  const names = await inode.listxattr();
+  if (isErr(names)) return -names.errno;
+  return putSized(t, a.ptr(1), a.size(2), enc.encode(names.map((n) => n + '\0').join('')));
 }
 
 async function setxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs, remove: boolean): Promise<number> {
@@ -352,10 +394,27 @@ async function setxattr(t: Task, kind: 'path' | 'lpath' | 'fd', a: SyscallArgs, 
   if (isErr(loc)) return -loc.errno;
   const name = xattrName(t, a.ptr(1));
   if (isErr(name)) return -name.errno;
-  if (!remove && (a.int(4) & ~3) !== 0) return -E.EINVAL;
+  const flags = remove ? 0 : a.int(4);
+  if ((flags & ~3) !== 0) return -E.EINVAL;
   if (loc === null) return -E.EOPNOTSUPP;
+  if (!xattrNamespaceOk(name)) return -E.EOPNOTSUPP;
   if (Vfs.readOnlyAt(loc)) return -E.EROFS;
-  return remove ? -E.ENODATA : -E.EOPNOTSUPP;
+  const inode = loc.dentry.inode;
+  // user.* attributes: only regular files and directories, and only with write permission.
+  if (name.startsWith('user.')) {
+    if (!isReg(inode.mode) && !isDir(inode.mode)) return -E.EPERM;
+    if (!permits(t.creds, inode, W_OK)) return -E.EACCES;
+  } else if (!capable(t.creds, CAP.SYS_ADMIN)) return -E.EPERM;
+  if (remove) {
+    if (inode.removexattr === undefined) return -E.EOPNOTSUPP;
+    return toRet((await inode.removexattr(name)) ?? 0);
+  }
+  const size = a.size(3);
+  if (size > 65536) return -E.E2BIG;
+  const value = t.mem.copyIn(a.ptr(2), size);
+  if (isErr(value)) return -value.errno;
+  if (inode.setxattr === undefined) return -E.EOPNOTSUPP;
+  return toRet((await inode.setxattr(name, value, flags)) ?? 0);
 }
 
 export const fsSyscalls: SyscallTable = {

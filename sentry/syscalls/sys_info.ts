@@ -9,6 +9,11 @@ import { SYS } from '../abi/sysno.js';
 import { RLIM_INFINITY } from '../kernel/thread_group.js';
 import type { Task } from '../kernel/task.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
+import { ERESTART_RESTARTBLOCK, interruptSignal } from '../kernel/signal_delivery.js';
+import { atDeadline } from '../kernel/deadline.js';
+import { groupCpuNs } from './sys_timer.js';
+import { credSyscalls } from './sys_cred.js';
+import { CAP_SETPCAP, type Credentials } from '../kernel/credentials.js';
 
 function out(t: Task, addr: number, b: Uint8Array): number {
   const r = t.mem.copyOut(addr, b);
@@ -153,6 +158,33 @@ const sysSchedGetaffinity: SyscallHandler = (t, a) => {
 };
 
 
+const CAP_LAST = 40;
+
+/** PR_CAP_AMBIENT: raising needs the capability in both permitted and inheritable. */
+function capAmbient(c: Credentials, op: number, cap: number, unused: number): number {
+  const [IS_SET, RAISE, LOWER, CLEAR_ALL] = [1, 2, 3, 4];
+  if (op === CLEAR_ALL) {
+    if (cap !== 0 || unused !== 0) return -E.EINVAL;
+    c.capAmbient = 0n;
+    return 0;
+  }
+  if (unused !== 0 || cap > CAP_LAST) return -E.EINVAL;
+  const bit = 1n << BigInt(cap);
+  switch (op) {
+    case IS_SET:
+      return (c.capAmbient & bit) !== 0n ? 1 : 0;
+    case RAISE:
+      if ((c.capPermitted & bit) === 0n || (c.capInheritable & bit) === 0n) return -E.EPERM;
+      c.capAmbient |= bit;
+      return 0;
+    case LOWER:
+      c.capAmbient &= ~bit;
+      return 0;
+    default:
+      return -E.EINVAL;
+  }
+}
+
 /** prctl: names and the few options programs set at startup. */
 const sysPrctl: SyscallHandler = (t, a) => {
   const PR_SET_PDEATHSIG = 1;
@@ -163,6 +195,13 @@ const sysPrctl: SyscallHandler = (t, a) => {
   const PR_GET_NAME = 16;
   const PR_SET_NO_NEW_PRIVS = 38;
   const PR_GET_NO_NEW_PRIVS = 39;
+  const PR_SET_CHILD_SUBREAPER = 36;
+  const PR_GET_KEEPCAPS = 7;
+  const PR_SET_KEEPCAPS = 8;
+  const PR_CAPBSET_READ = 23;
+  const PR_GET_CHILD_SUBREAPER = 37;
+  const PR_CAPBSET_DROP = 24;
+  const PR_CAP_AMBIENT = 47;
   const option = a.int(0);
   switch (option) {
     case PR_SET_NAME: {
@@ -185,8 +224,38 @@ const sysPrctl: SyscallHandler = (t, a) => {
       return a.u64(1) === 1 ? 0 : -E.EINVAL;
     case PR_GET_NO_NEW_PRIVS:
       return 1; // the sandbox always runs with no_new_privs
-    case PR_GET_PDEATHSIG:
-    case PR_SET_PDEATHSIG:
+    case PR_SET_PDEATHSIG: {
+      const sig = a.u64(1);
+      if (sig > 64) return -E.EINVAL;
+      t.pdeathSig = sig;
+      return 0;
+    }
+    case PR_GET_PDEATHSIG: {
+      const r = t.mem.writeU32(a.ptr(1), t.pdeathSig);
+      return isErr(r) ? -r.errno : 0;
+    }
+    case PR_GET_KEEPCAPS:
+      return t.creds.keepCaps ? 1 : 0;
+    case PR_SET_KEEPCAPS:
+      if (a.u64(1) > 1) return -E.EINVAL;
+      t.creds.keepCaps = a.u64(1) === 1;
+      return 0;
+    case PR_CAPBSET_READ:
+      return a.u64(1) <= CAP_LAST ? Number((t.creds.capBounding >> BigInt(a.u64(1))) & 1n) : -E.EINVAL;
+    case PR_CAPBSET_DROP:
+      if (a.u64(1) > CAP_LAST) return -E.EINVAL;
+      if (!t.creds.hasCap(CAP_SETPCAP)) return -E.EPERM;
+      t.creds.capBounding &= ~(1n << BigInt(a.u64(1)));
+      return 0;
+    case PR_CAP_AMBIENT:
+      return capAmbient(t.creds, a.u64(1), a.u64(2), a.u64(3) | a.u64(4));
+    case PR_SET_CHILD_SUBREAPER:
+      t.tg.childSubreaper = a.u64(1) !== 0;
+      return 0;
+    case PR_GET_CHILD_SUBREAPER: {
+      const r = t.mem.writeU32(a.ptr(1), t.tg.childSubreaper ? 1 : 0);
+      return isErr(r) ? -r.errno : 0;
+    }
     default:
       t.kernel.log(`prctl option ${option} is not supported yet`);
       return -E.EINVAL;
@@ -216,9 +285,19 @@ function clockNs(t: Task, id: number): bigint | undefined {
       return process.hrtime.bigint();
     case CLOCK_PROCESS_CPUTIME_ID:
     case CLOCK_THREAD_CPUTIME_ID:
-      // Per-task CPU accounting comes with the kernel issue; wall time since start bounds it.
-      return process.hrtime.bigint() - t.tg.startNs;
+      // The stub's host CPU clock: per process (a thread reads its process's time).
+      return groupCpuNs(t.tg);
     default:
+      if (id < 0) {
+        // A CPU clock of another process or thread (clock_getcpuclockid): ~pid << 3 | type.
+        const pid = ~(id >> 3);
+        const type = id & 7;
+        if (type !== 2 && type !== 6) return undefined;
+        const task = pid === 0 ? t : t.kernel.tasks.get(pid);
+        const g = (type & 4) !== 0 ? task?.tg : pid === 0 ? t.tg : t.kernel.groups.get(pid);
+        if (g === undefined || ((type & 4) !== 0 && task?.tg !== t.tg)) return undefined;
+        return groupCpuNs(g);
+      }
       return undefined;
   }
 }
@@ -278,15 +357,53 @@ function readTimespec(t: Task, addr: number): bigint | number {
   return sec * 1_000_000_000n + nsec;
 }
 
-function sleepNs(ns: bigint): Promise<number> {
-  // Parks the task on a timer; the Sentry keeps serving everyone else meanwhile.
-  return new Promise((resolve) => setTimeout(() => resolve(0), Number(ns / 1_000_000n)));
+/**
+ * Parks the task on a timer (the Sentry serves everyone else meanwhile). A signal ends
+ * the sleep early with EINTR, and the time left goes to `rem` when given.
+ */
+function sleepNs(t: Task, ns: bigint, rem = 0): number | Promise<number> {
+  const end = process.hrtime.bigint() + ns;
+  const signal = interruptSignal(t);
+  if (signal.aborted) return interrupted(t, end, rem);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      timer.cancel();
+      resolve(interrupted(t, end, rem));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = atDeadline(end, () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(0);
+    });
+  });
 }
+
+/**
+ * A sleep cut short: the time left goes to rem; with a handler the app sees EINTR,
+ * otherwise (a stop and continue) restart_syscall sleeps the rest.
+ */
+function interrupted(t: Task, end: bigint, rem: number): number {
+  const left = end - process.hrtime.bigint();
+  const leftNs = left > 0n ? left : 0n;
+  if (rem !== 0) {
+    const r = out(t, rem, timespec(leftNs));
+    if (r < 0) return r;
+  }
+  t.restartFn = () => sleepNs(t, end - process.hrtime.bigint() > 0n ? end - process.hrtime.bigint() : 0n, rem);
+  return -ERESTART_RESTARTBLOCK;
+}
+
+/** restart_syscall(): continues what a stopped sleep left (EINTR when there is nothing). */
+const sysRestartSyscall: SyscallHandler = (t) => {
+  const f = t.restartFn;
+  t.restartFn = undefined;
+  return f !== undefined ? f() : -E.EINTR;
+};
 
 const sysNanosleep: SyscallHandler = (t, a) => {
   const ns = readTimespec(t, a.ptr(0));
   if (typeof ns === 'number') return ns;
-  return sleepNs(ns);
+  return sleepNs(t, ns, a.ptr(1));
 };
 
 /** clock_nanosleep(clock, flags, req, rem): relative or TIMER_ABSTIME. */
@@ -299,11 +416,27 @@ const sysClockNanosleep: SyscallHandler = (t, a) => {
   const ns = readTimespec(t, a.ptr(2));
   if (typeof ns === 'number') return ns;
   const TIMER_ABSTIME = 1;
-  const rel = (flags & TIMER_ABSTIME) !== 0 ? ns - now : ns;
-  return sleepNs(rel > 0n ? rel : 0n);
+  const abs = (flags & TIMER_ABSTIME) !== 0;
+  const rel = abs ? ns - now : ns;
+  if ((id === CLOCK_PROCESS_CPUTIME_ID || id < 0) && rel > 0n) return cpuSleep(t, id, now + rel);
+  // An absolute sleep reports no remaining time (it simply restarts).
+  return sleepNs(t, rel > 0n ? rel : 0n, abs ? 0 : a.ptr(3));
 };
 
+/** Sleeping on a CPU clock: polls it, since it advances only while the process runs. */
+async function cpuSleep(t: Task, id: number, until: bigint): Promise<number> {
+  const signal = interruptSignal(t);
+  for (;;) {
+    const now = clockNs(t, id);
+    if (now === undefined || now >= until) return 0;
+    if (signal.aborted) return -E.EINTR;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export const infoSyscalls: SyscallTable = {
+  ...credSyscalls,
+  [SYS.restart_syscall]: sysRestartSyscall,
   [SYS.uname]: sysUname,
   [SYS.getuid]: sysGetuid,
   [SYS.geteuid]: sysGeteuid,

@@ -43,13 +43,21 @@ async function waitUntil(t: Task, watched: Watched[], deadline: number | undefin
   }
 }
 
-/** A struct timespec as milliseconds; EINVAL for negative or out-of-range fields. */
-function readTimespecMs(t: Task, addr: number, nsecScale: bigint, nsecLimit: bigint): Result<number> {
+/**
+ * A struct timespec (or timeval) as milliseconds; EINVAL for negative or out-of-range
+ * fields. With carry, whole seconds in the sub-second field move into tv_sec first, as
+ * Linux's select(2) does with tv_usec >= 1000000.
+ */
+export function readTimespecMs(t: Task, addr: number, nsecScale: bigint, nsecLimit: bigint, carry = false): Result<number> {
   const raw = t.mem.copyIn(addr, 16);
   if (isErr(raw)) return raw;
   const v = new DataView(raw.buffer, raw.byteOffset, 16);
-  const sec = v.getBigInt64(0, true);
-  const sub = v.getBigInt64(8, true);
+  let sec = v.getBigInt64(0, true);
+  let sub = v.getBigInt64(8, true);
+  if (carry && sub >= nsecLimit) {
+    sec += sub / nsecLimit;
+    sub %= nsecLimit;
+  }
   if (sec < 0n || sub < 0n || sub >= nsecLimit) return err(E.EINVAL);
   return Number(sec) * 1000 + Number(sub * nsecScale) / 1e6;
 }
@@ -65,6 +73,33 @@ function writeRemaining(t: Task, addr: number, deadline: number, usec: boolean):
   v.setBigInt64(8, BigInt(Math.floor(frac)), true);
   // Linux ignores a fault here: the result stands.
   t.mem.copyOut(addr, b);
+}
+
+// ---- temporary signal masks (ppoll, pselect6, epoll_pwait) ----
+
+const UNBLOCKABLE = (1n << 8n) | (1n << 18n); // SIGKILL, SIGSTOP (bit signo-1)
+
+/**
+ * Reads a sigset_t argument: undefined when addr is NULL, -errno when the size is not 8
+ * or the read faults.
+ */
+export function readSigmaskArg(t: Task, addr: number, size: number): bigint | undefined | number {
+  if (addr === 0) return undefined;
+  if (size !== 8) return -E.EINVAL;
+  const raw = t.mem.copyIn(addr, 8);
+  if (isErr(raw)) return -raw.errno;
+  return new DataView(raw.buffer, raw.byteOffset, 8).getBigUint64(0, true);
+}
+
+/**
+ * Runs a waiting syscall with t's signal mask replaced by mask. The kernel puts the old
+ * mask back when the syscall returns, after delivering any signal that interrupted the
+ * wait (so a handler unblocked only by the temporary mask still runs, as on Linux).
+ */
+export function withSigmask(t: Task, mask: bigint, run: () => MaybePromise<number>): MaybePromise<number> {
+  if (t.savedMask === undefined) t.savedMask = t.sigmask;
+  t.sigmask = mask & ~UNBLOCKABLE;
+  return run();
 }
 
 // ---- poll / ppoll ----
@@ -125,17 +160,19 @@ function sysPoll(t: Task, a: SyscallArgs): MaybePromise<number> {
   return doPoll(t, a.ptr(0), a.int(1), timeout < 0 ? undefined : timeout, 0);
 }
 
-/** ppoll(fds, nfds, tsp, sigmask, sigsetsize). The temporary signal mask is not applied yet. */
+/** ppoll(fds, nfds, tsp, sigmask, sigsetsize): the wait runs with sigmask (when given). */
 function sysPpoll(t: Task, a: SyscallArgs): MaybePromise<number> {
   const tsp = a.ptr(2);
-  if (a.ptr(3) !== 0 && a.size(4) !== 8) return -E.EINVAL;
+  const mask = readSigmaskArg(t, a.ptr(3), a.size(4));
+  if (typeof mask === 'number') return mask;
   let timeout: number | undefined;
   if (tsp !== 0) {
     const ms = readTimespecMs(t, tsp, 1n, 1_000_000_000n);
     if (isErr(ms)) return -ms.errno;
     timeout = ms;
   }
-  return doPoll(t, a.ptr(0), a.int(1), timeout, tsp);
+  const run = (): MaybePromise<number> => doPoll(t, a.ptr(0), a.int(1), timeout, tsp);
+  return mask === undefined ? run() : withSigmask(t, mask, run);
 }
 
 // ---- select / pselect6 ----
@@ -220,14 +257,14 @@ function sysSelect(t: Task, a: SyscallArgs): MaybePromise<number> {
   const tv = a.ptr(4);
   let timeout: number | undefined;
   if (tv !== 0) {
-    const ms = readTimespecMs(t, tv, 1000n, 1_000_000n);
+    const ms = readTimespecMs(t, tv, 1000n, 1_000_000n, true);
     if (isErr(ms)) return -ms.errno;
     timeout = ms;
   }
   return doSelect(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), timeout, tv, true);
 }
 
-/** pselect6(nfds, r, w, e, struct timespec *, {sigset*, size}*). The signal mask is not applied yet. */
+/** pselect6(nfds, r, w, e, struct timespec *, {sigset *, size} *): the wait runs with the sigset (when given). */
 function sysPselect6(t: Task, a: SyscallArgs): MaybePromise<number> {
   const ts = a.ptr(4);
   let timeout: number | undefined;
@@ -236,7 +273,17 @@ function sysPselect6(t: Task, a: SyscallArgs): MaybePromise<number> {
     if (isErr(ms)) return -ms.errno;
     timeout = ms;
   }
-  return doSelect(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), timeout, ts, false);
+  let mask: bigint | undefined;
+  if (a.ptr(5) !== 0) {
+    const pair = t.mem.copyIn(a.ptr(5), 16);
+    if (isErr(pair)) return -pair.errno;
+    const v = new DataView(pair.buffer, pair.byteOffset, 16);
+    const m = readSigmaskArg(t, Number(v.getBigUint64(0, true)), Number(v.getBigUint64(8, true)));
+    if (typeof m === 'number') return m;
+    mask = m;
+  }
+  const run = (): MaybePromise<number> => doSelect(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), timeout, ts, false);
+  return mask === undefined ? run() : withSigmask(t, mask, run);
 }
 
 export const pollSyscalls: SyscallTable = {

@@ -7,6 +7,8 @@ import { SYS } from '../abi/sysno.js';
 import type { Task } from '../kernel/task.js';
 import type { ThreadGroup } from '../kernel/thread_group.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
+import { interruptSignal } from '../kernel/signal_delivery.js';
+import { CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, makeSiginfo } from '../kernel/sigqueue.js';
 
 const CLONE_VM = 0x100;
 const CLONE_FS = 0x200;
@@ -22,9 +24,8 @@ const CLONE_CHILD_SETTID = 0x1000000;
 const CLONE_NS_MASK = 0x7e020080; // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
 
 /**
- * clone(flags, stack, parent_tid, child_tid, tls): new processes, and CLONE_VM children
- * that share the parent's memory until they exec (vfork, posix_spawn). Threads
- * (CLONE_THREAD) arrive with the kernel issue and are refused with EAGAIN until then.
+ * clone(flags, stack, parent_tid, child_tid, tls): threads (CLONE_THREAD), new processes,
+ * and CLONE_VM children that share the parent's memory until they exec (vfork, posix_spawn).
  */
 function doClone(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number): number | Promise<number> {
   const exitSignal = flags & 0xff;
@@ -36,10 +37,23 @@ function doClone(t: Task, flags: number, stack: number, ptid: number, ctid: numb
     return -E.EPERM;
   }
   if ((flags & CLONE_THREAD) !== 0) {
-    // Threads share the thread group, fd table and fs context; they arrive with the
-    // kernel issue (signals, futex-based joins). Say so instead of pretending.
-    t.kernel.log('clone(CLONE_THREAD): threads are not supported yet');
-    return -E.EAGAIN;
+    // Threads share the group, memory, fd table and fs context (all Linux's threads do).
+    if ((flags & (CLONE_FILES | CLONE_FS)) !== (CLONE_FILES | CLONE_FS)) {
+      t.kernel.log(`clone(CLONE_THREAD) without CLONE_FILES|CLONE_FS is not supported (flags 0x${flags.toString(16)})`);
+      return -E.EINVAL;
+    }
+    const regs = t.regs.clone();
+    regs.set(REG.rax, 0);
+    if (stack !== 0) regs.set(REG.rsp, stack);
+    if ((flags & CLONE_SETTLS) !== 0) regs.set(REG.fs_base, tls);
+    const th = t.kernel.cloneThread(t, regs);
+    if (isErr(th)) return -th.errno;
+    if ((flags & CLONE_PARENT_SETTID) !== 0) t.mem.writeU32(ptid, th.tid);
+    if ((flags & CLONE_CHILD_SETTID) !== 0) th.mem.writeU32(ctid, th.tid);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0) th.clearChildTid = ctid;
+    th.state = 'running';
+    th.thread.resume();
+    return th.tid;
   }
   if ((flags & (CLONE_FILES | CLONE_FS)) !== 0 && (flags & CLONE_VM) === 0) {
     t.kernel.log(`clone: sharing fd tables or fs context between processes is not supported yet`);
@@ -147,16 +161,79 @@ const sysExitGroup: SyscallHandler = (t, a) => {
 
 const WNOHANG = 1;
 const WUNTRACED = 2;
+const WSTOPPED = 2;
+const WEXITED = 4;
 const WCONTINUED = 8;
+const WNOWAIT = 0x1000000;
 const WNOTHREAD = 0x20000000;
 const WALL = 0x40000000;
 const WCLONE = 0x80000000;
+const SIGCHLD = 17;
 
-function matches(t: Task, c: ThreadGroup, pid: number): boolean {
-  if (pid > 0) return c.pid === pid;
-  if (pid === -1) return true;
-  if (pid === 0) return c.pgid === t.tg.pgid;
-  return c.pgid === -pid;
+type Match = (c: ThreadGroup) => boolean;
+
+interface WaitEvent {
+  child: ThreadGroup;
+  kind: 'exited' | 'stopped' | 'continued';
+}
+
+/** The first child state change `options` asks for, or why there is none. */
+function findEvent(t: Task, match: Match, options: number): WaitEvent | 'none' | 'nochild' {
+  const candidates = [...t.tg.children].filter((c) => {
+    if (c.reaped || !match(c)) return false;
+    if ((options & WALL) !== 0) return true;
+    // __WCLONE selects children that report with a signal other than SIGCHLD.
+    return ((options & WCLONE) !== 0) === (c.exitSignal !== SIGCHLD);
+  });
+  if (candidates.length === 0) return 'nochild';
+  for (const c of candidates) {
+    if (c.zombie && (options & WEXITED) !== 0) return { child: c, kind: 'exited' };
+    if ((options & WSTOPPED) !== 0 && c.stopped && c.waitStopSig !== 0) return { child: c, kind: 'stopped' };
+    if ((options & WCONTINUED) !== 0 && c.waitContinued) return { child: c, kind: 'continued' };
+  }
+  return 'none';
+}
+
+/** Parks until a child changes state; false when a signal interrupted the wait. */
+function childEvent(t: Task): Promise<boolean> {
+  return t.tg.childEvents.wait(interruptSignal(t));
+}
+
+/** A struct rusage with only the CPU time (as user time): the host gives no split. */
+function writeRusage(t: Task, addr: number, cpuNs: bigint): number {
+  const b = new Uint8Array(144);
+  const dv = new DataView(b.buffer);
+  const us = cpuNs / 1000n;
+  dv.setBigInt64(0, us / 1_000_000n, true);
+  dv.setBigInt64(8, us % 1_000_000n, true);
+  const r = t.mem.copyOut(addr, b);
+  return isErr(r) ? -r.errno : 0;
+}
+
+/** Consumes the event (unless WNOWAIT) and returns its wait(2) status word. */
+function consume(t: Task, ev: WaitEvent, options: number): number {
+  const c = ev.child;
+  if (ev.kind === 'exited') {
+    if ((options & WNOWAIT) === 0) t.kernel.reap(c);
+    return c.exitStatus ?? 0;
+  }
+  if (ev.kind === 'stopped') {
+    const sig = c.waitStopSig;
+    if ((options & WNOWAIT) === 0) c.waitStopSig = 0;
+    return (sig << 8) | 0x7f;
+  }
+  if ((options & WNOWAIT) === 0) c.waitContinued = false;
+  return 0xffff;
+}
+
+function pidMatch(t: Task, pid: number): Match {
+  if (pid > 0) return (c) => c.pid === pid;
+  if (pid === -1) return () => true;
+  if (pid === 0) {
+    const pg = t.tg.pgid;
+    return (c) => c.pgid === pg;
+  }
+  return (c) => c.pgid === -pid;
 }
 
 /** wait4(pid, *status, options, *rusage): reaps a zombie child, or waits for one. */
@@ -167,25 +244,90 @@ const sysWait4: SyscallHandler = async (t, a) => {
   const rusage = a.ptr(3);
   if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) !== 0) return -E.EINVAL;
   if (pid === -2147483648) return -E.ESRCH;
+  const match = pidMatch(t, pid);
   for (;;) {
-    const candidates = [...t.tg.children].filter((c) => matches(t, c, pid));
-    if (candidates.length === 0) return -E.ECHILD;
-    const z = candidates.find((c) => c.zombie && !c.reaped);
-    if (z !== undefined) {
+    const ev = findEvent(t, match, options | WEXITED);
+    if (ev === 'nochild') return -E.ECHILD;
+    if (ev !== 'none') {
+      const status = consume(t, ev, options);
       if (statusAddr !== 0) {
-        const w = t.mem.writeU32(statusAddr, z.exitStatus ?? 0);
+        const w = t.mem.writeU32(statusAddr, status);
         if (isErr(w)) return -w.errno;
       }
       if (rusage !== 0) {
-        const w = t.mem.zero(rusage, 144);
-        if (isErr(w)) return -w.errno;
+        const r = writeRusage(t, rusage, ev.kind === 'exited' ? ev.child.cpuNsAtExit + ev.child.childrenCpuNs : 0n);
+        if (r < 0) return r;
       }
-      t.kernel.reap(z);
-      return z.pid;
+      return ev.child.pid;
     }
     if ((options & WNOHANG) !== 0) return 0;
-    await t.tg.childEvents.wait();
-    if (t.state === 'dead') return -E.EINTR;
+    if (!(await childEvent(t))) return -E.EINTR;
+  }
+};
+
+/** waitid(idtype, id, *infop, options, *rusage): like wait4, reporting a siginfo. */
+const sysWaitid: SyscallHandler = async (t, a) => {
+  const P_ALL = 0;
+  const P_PID = 1;
+  const P_PGID = 2;
+  const idtype = a.int(0);
+  const id = a.int(1);
+  const infop = a.ptr(2);
+  const options = a.uint(3);
+  if ((options & ~(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)) !== 0) return -E.EINVAL;
+  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return -E.EINVAL;
+  let match: Match;
+  switch (idtype) {
+    case P_ALL: match = () => true; break;
+    case P_PID:
+      if (id <= 0) return -E.EINVAL;
+      match = (c) => c.pid === id;
+      break;
+    case P_PGID: {
+      if (id < 0) return -E.EINVAL;
+      const pg = id === 0 ? t.tg.pgid : id;
+      match = (c) => c.pgid === pg;
+      break;
+    }
+    default: return -E.EINVAL;
+  }
+  for (;;) {
+    const ev = findEvent(t, match, options);
+    if (ev === 'nochild') return -E.ECHILD;
+    if (ev !== 'none') {
+      const c = ev.child;
+      const status = consume(t, ev, options);
+      if (a.ptr(4) !== 0) {
+        const r = writeRusage(t, a.ptr(4), ev.kind === 'exited' ? c.cpuNsAtExit + c.childrenCpuNs : 0n);
+        if (r < 0) return r;
+      }
+      if (infop !== 0) {
+        let code: number;
+        let st: number;
+        if (ev.kind === 'exited') {
+          const killed = (status & 0x7f) !== 0;
+          code = killed ? ((status & 0x80) !== 0 ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+          st = killed ? status & 0x7f : (status >> 8) & 0xff;
+        } else if (ev.kind === 'stopped') {
+          code = CLD_STOPPED;
+          st = (status >> 8) & 0xff;
+        } else {
+          code = CLD_CONTINUED;
+          st = 18; // SIGCONT
+        }
+        const w = t.mem.copyOut(infop, makeSiginfo(SIGCHLD, { code, pid: c.pid, uid: 0, status: st }));
+        if (isErr(w)) return -w.errno;
+      }
+      return 0;
+    }
+    if ((options & WNOHANG) !== 0) {
+      if (infop !== 0) {
+        const w = t.mem.zero(infop, 128);
+        if (isErr(w)) return -w.errno;
+      }
+      return 0;
+    }
+    if (!(await childEvent(t))) return -E.EINTR;
   }
 };
 
@@ -279,6 +421,7 @@ export const processSyscalls: SyscallTable = {
   [SYS.exit]: sysExit,
   [SYS.exit_group]: sysExitGroup,
   [SYS.wait4]: sysWait4,
+  [SYS.waitid]: sysWaitid,
   [SYS.getpid]: sysGetpid,
   [SYS.gettid]: sysGettid,
   [SYS.getppid]: sysGetppid,

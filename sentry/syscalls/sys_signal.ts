@@ -1,16 +1,45 @@
-// Signal syscalls. Actions and masks are real state; delivery runs default actions, and
-// user handlers get frames with the kernel issue (sendSignal logs when one is bypassed).
+// Signal syscalls: actions, masks, the alternate stack, sending (kill, tgkill, sigqueue),
+// waiting (sigsuspend, sigtimedwait, pause) and rt_sigreturn.
 
 import { E } from '../abi/errno.js';
+import { REG } from '../abi/regs.js';
 import { isErr } from '../abi/result.js';
 import { SYS } from '../abi/sysno.js';
+import {
+  dequeueSignal, deliverableMask, ERESTARTNOHAND, interruptSignal, isIgnored, UNBLOCKABLE,
+} from '../kernel/signal_delivery.js';
+import { onAltStack, popSignalFrame, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../kernel/signal_frame.js';
 import { SIG } from '../kernel/signals.js';
+import { SI_TKILL } from '../kernel/sigqueue.js';
+import type { Task } from '../kernel/task.js';
+import { atDeadline, type Deadline } from '../kernel/deadline.js';
+import type { ThreadGroup } from '../kernel/thread_group.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
+import { SignalFdFile } from '../fs/signalfd/signalfd.js';
 
 const SIG_BLOCK = 0;
 const SIG_UNBLOCK = 1;
 const SIG_SETMASK = 2;
-const UNBLOCKABLE = (1n << BigInt(SIG.SIGKILL - 1)) | (1n << BigInt(SIG.SIGSTOP - 1));
+const MINSIGSTKSZ = 2048;
+
+function readSigset(t: Task, addr: number): bigint | number {
+  const b = t.mem.copyIn(addr, 8);
+  if (isErr(b)) return -b.errno;
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+}
+
+function writeSigset(t: Task, addr: number, v: bigint): number {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, v, true);
+  const r = t.mem.copyOut(addr, b);
+  return isErr(r) ? -r.errno : 0;
+}
+
+/** Drops pending instances of signo everywhere in the group (it became ignored). */
+function flushPending(tg: ThreadGroup, signo: number): void {
+  tg.sharedPending.discard(signo);
+  for (const x of tg.tasks) x.pending.discard(signo);
+}
 
 /** rt_sigaction(sig, act, oldact, sigsetsize): SIGKILL/SIGSTOP cannot be changed. */
 const sysRtSigaction: SyscallHandler = (t, a) => {
@@ -28,7 +57,7 @@ const sysRtSigaction: SyscallHandler = (t, a) => {
     const dv = new DataView(b.buffer, b.byteOffset, 32);
     next = {
       handler: dv.getBigUint64(0, true),
-      flags: dv.getBigUint64(8, true),
+      flags: dv.getBigUint64(8, true) & 0xffffffffn,
       restorer: dv.getBigUint64(16, true),
       mask: dv.getBigUint64(24, true) & ~UNBLOCKABLE,
     };
@@ -44,6 +73,8 @@ const sysRtSigaction: SyscallHandler = (t, a) => {
     if (isErr(r)) return -r.errno;
   }
   t.tg.sigactions[sig] = next;
+  // POSIX: setting a pending signal to be ignored discards it.
+  if (act !== 0 && isIgnored(t.tg, sig)) flushPending(t.tg, sig);
   return 0;
 };
 
@@ -55,9 +86,8 @@ const sysRtSigprocmask: SyscallHandler = (t, a) => {
   if (a.size(3) !== 8) return -E.EINVAL;
   const prev = t.sigmask;
   if (set !== 0) {
-    const b = t.mem.copyIn(set, 8);
-    if (isErr(b)) return -b.errno;
-    const m = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    const m = readSigset(t, set);
+    if (typeof m === 'number') return m;
     switch (how) {
       case SIG_BLOCK: t.sigmask = prev | m; break;
       case SIG_UNBLOCK: t.sigmask = prev & ~m; break;
@@ -66,49 +96,77 @@ const sysRtSigprocmask: SyscallHandler = (t, a) => {
     }
     t.sigmask &= ~UNBLOCKABLE;
   }
-  if (old !== 0) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, prev, true);
-    const r = t.mem.copyOut(old, b);
-    if (isErr(r)) return -r.errno;
-  }
+  if (old !== 0) return writeSigset(t, old, prev);
   return 0;
 };
 
-/** sigaltstack(ss, old_ss): stored for handler frames. */
+/** sigaltstack(ss, old_ss): EPERM while running on it; SS_ONSTACK reported when on it. */
 const sysSigaltstack: SyscallHandler = (t, a) => {
   const ss = a.ptr(0);
   const old = a.ptr(1);
-  if (old !== 0) {
-    const b = new Uint8Array(24);
-    const dv = new DataView(b.buffer);
-    dv.setBigUint64(0, BigInt(t.altStack.sp), true);
-    dv.setInt32(8, t.altStack.flags, true);
-    dv.setBigUint64(16, BigInt(t.altStack.size), true);
-    const r = t.mem.copyOut(old, b);
-    if (isErr(r)) return -r.errno;
-  }
+  const on = onAltStack(t, t.regs.get(REG.rsp));
+  let next: typeof t.altStack | undefined;
   if (ss !== 0) {
     const b = t.mem.copyIn(ss, 24);
     if (isErr(b)) return -b.errno;
     const dv = new DataView(b.buffer, b.byteOffset, 24);
     const flags = dv.getInt32(8, true);
-    const SS_DISABLE = 2;
-    const SS_AUTODISARM = 1 << 31;
-    if ((flags & ~(SS_DISABLE | SS_AUTODISARM)) !== 0) return -E.EINVAL;
-    const size = Number(dv.getBigUint64(16, true));
-    if ((flags & SS_DISABLE) === 0 && size < 2048) return -E.ENOMEM;
-    t.altStack = { sp: Number(dv.getBigUint64(0, true)), flags, size };
+    const mode = flags & ~SS_AUTODISARM;
+    if (mode !== 0 && mode !== SS_DISABLE && mode !== SS_ONSTACK) return -E.EINVAL;
+    if (on) return -E.EPERM;
+    if (mode === SS_DISABLE) next = { sp: 0, flags: SS_DISABLE, size: 0 };
+    else {
+      const size = Number(dv.getBigUint64(16, true));
+      if (size < MINSIGSTKSZ) return -E.ENOMEM;
+      next = { sp: Number(dv.getBigUint64(0, true)), flags: flags & SS_AUTODISARM, size };
+    }
   }
+  if (old !== 0) {
+    const b = new Uint8Array(24);
+    const dv = new DataView(b.buffer);
+    dv.setBigUint64(0, BigInt(t.altStack.sp), true);
+    dv.setInt32(8, on ? SS_ONSTACK : t.altStack.flags, true);
+    dv.setBigUint64(16, BigInt(t.altStack.size), true);
+    const r = t.mem.copyOut(old, b);
+    if (isErr(r)) return -r.errno;
+  }
+  if (next !== undefined) t.altStack = next;
   return 0;
 };
 
-function killTarget(t: Parameters<SyscallHandler>[0], pid: number): ReturnType<typeof t.kernel.groups.get>[] {
+/** rt_sigreturn: the handler returned through sa_restorer; restore what the frame saved. */
+const sysRtSigreturn: SyscallHandler = (t) => {
+  const mask = popSignalFrame(t);
+  if (isErr(mask)) {
+    t.kernel.forceSignal(t, SIG.SIGSEGV, new Uint8Array(128));
+    return 0;
+  }
+  t.sigmask = mask & ~UNBLOCKABLE;
+  t.regsReplaced = true;
+  return 0;
+};
+
+function killTargets(t: Task, pid: number): ThreadGroup[] {
   const k = t.kernel;
-  if (pid > 0) return [k.groups.get(pid)];
-  if (pid === 0) return [...k.groups.values()].filter((g) => g.pgid === t.tg.pgid);
-  if (pid === -1) return [...k.groups.values()].filter((g) => g.pid !== 1 && g !== t.tg);
-  return [...k.groups.values()].filter((g) => g.pgid === -pid);
+  const live = (g: ThreadGroup | undefined): g is ThreadGroup => g !== undefined && !g.zombie && g.tasks.size > 0;
+  if (pid > 0) return [k.groups.get(pid)].filter(live);
+  if (pid === 0) return [...k.groups.values()].filter((g) => live(g) && g.pgid === t.tg.pgid);
+  if (pid === -1) return [...k.groups.values()].filter((g) => live(g) && g.pid !== 1 && g !== t.tg);
+  return [...k.groups.values()].filter((g) => live(g) && g.pgid === -pid);
+}
+
+const CAP_KILL = 5;
+
+/**
+ * kill_permission: CAP_KILL, or the sender's real or effective uid matching the target's
+ * real or saved uid; SIGCONT within a session is always allowed.
+ */
+function maySignal(t: Task, g: ThreadGroup, sig: number): boolean {
+  if (t.creds.hasCap(CAP_KILL) || g === t.tg) return true;
+  if (sig === SIG.SIGCONT && g.sid === t.tg.sid) return true;
+  const c = g.leader?.creds;
+  if (c === undefined) return true;
+  return [t.creds.uid, t.creds.euid].some((u) => u === c.uid || u === c.suid);
 }
 
 /** kill(pid, sig): pid > 0 one process, 0 our group, -1 everyone but init, < -1 a group. */
@@ -116,38 +174,215 @@ const sysKill: SyscallHandler = (t, a) => {
   const pid = a.int(0);
   const sig = a.int(1);
   if (sig < 0 || sig > 64) return -E.EINVAL;
-  const targets = killTarget(t, pid).filter((g) => g !== undefined && !g.zombie);
+  if (pid === -2147483648) return -E.ESRCH;
+  const targets = killTargets(t, pid);
   if (targets.length === 0) return -E.ESRCH;
-  for (const g of targets) if (g !== undefined) t.kernel.sendSignal(g, sig);
-  return 0;
+  let sent = 0;
+  for (const g of targets) {
+    if (!maySignal(t, g, sig)) continue;
+    t.kernel.sendSignal(g, sig, t.kernel.userSiginfo(t, sig));
+    sent++;
+  }
+  return sent > 0 ? 0 : -E.EPERM;
 };
 
-const sysTgkill: SyscallHandler = (t, a) => {
+function taskFor(t: Task, tgid: number, tid: number): Task | undefined {
+  const task = t.kernel.tasks.get(tid);
+  if (task === undefined || task.state === 'dead' || (tgid > 0 && task.pid !== tgid)) return undefined;
+  return task;
+}
+
+/** tgkill/tkill: sig to thread tid, which must belong to tgid unless tgid is 0 (tkill). */
+function killThread(t: Task, tgid: number, tid: number, sig: number): number {
+  if (tid <= 0 || sig < 0 || sig > 64) return -E.EINVAL;
+  const task = taskFor(t, tgid, tid);
+  if (task === undefined) return -E.ESRCH;
+  if (!maySignal(t, task.tg, sig)) return -E.EPERM;
+  t.kernel.sendSignalToTask(task, sig, t.kernel.userSiginfo(t, sig, SI_TKILL));
+  return 0;
+}
+
+const sysTgkill: SyscallHandler = (t, a) => (a.int(0) <= 0 ? -E.EINVAL : killThread(t, a.int(0), a.int(1), a.int(2)));
+
+const sysTkill: SyscallHandler = (t, a) => killThread(t, 0, a.int(0), a.int(1));
+
+/** Reads a user siginfo for sigqueue; senders may not forge kernel codes for others. */
+function userInfo(t: Task, addr: number, sig: number, target: ThreadGroup): Uint8Array | number {
+  const b = t.mem.copyIn(addr, 128);
+  if (isErr(b)) return -b.errno;
+  const info = new Uint8Array(b);
+  const dv = new DataView(info.buffer);
+  const code = dv.getInt32(8, true);
+  if ((code >= 0 || code === SI_TKILL) && target !== t.tg) return -E.EPERM;
+  dv.setInt32(0, sig, true);
+  return info;
+}
+
+/** rt_sigqueueinfo(tgid, sig, info): a signal with data to a process. */
+const sysRtSigqueueinfo: SyscallHandler = (t, a) => {
+  const pid = a.int(0);
+  const sig = a.int(1);
+  if (sig < 0 || sig > 64) return -E.EINVAL;
+  const g = t.kernel.groups.get(pid);
+  if (g === undefined || g.zombie) return -E.ESRCH;
+  const info = userInfo(t, a.ptr(2), sig, g);
+  if (typeof info === 'number') return info;
+  if (!maySignal(t, g, sig)) return -E.EPERM;
+  const r = t.kernel.sendSignal(g, sig, info);
+  return isErr(r) ? -r.errno : 0;
+};
+
+/** rt_tgsigqueueinfo(tgid, tid, sig, info): the same, to one thread. */
+const sysRtTgsigqueueinfo: SyscallHandler = (t, a) => {
   const tgid = a.int(0);
   const tid = a.int(1);
   const sig = a.int(2);
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > 64) return -E.EINVAL;
-  const task = t.kernel.tasks.get(tid);
-  if (task === undefined || task.pid !== tgid) return -E.ESRCH;
-  const r = t.kernel.sendSignal(task.tg, sig);
+  const task = taskFor(t, tgid, tid);
+  if (task === undefined) return -E.ESRCH;
+  const info = userInfo(t, a.ptr(3), sig, task.tg);
+  if (typeof info === 'number') return info;
+  if (!maySignal(t, task.tg, sig)) return -E.EPERM;
+  const r = t.kernel.sendSignalToTask(task, sig, info);
   return isErr(r) ? -r.errno : 0;
 };
 
-const sysTkill: SyscallHandler = (t, a) => {
-  const tid = a.int(0);
-  const sig = a.int(1);
-  if (tid <= 0 || sig < 0 || sig > 64) return -E.EINVAL;
-  const task = t.kernel.tasks.get(tid);
-  if (task === undefined) return -E.ESRCH;
-  const r = t.kernel.sendSignal(task.tg, sig);
-  return isErr(r) ? -r.errno : 0;
+/** rt_sigpending(set, size): pending for the thread or the process, blocked or not. */
+const sysRtSigpending: SyscallHandler = (t, a) => {
+  if (a.size(1) > 8) return -E.EINVAL;
+  return writeSigset(t, a.ptr(0), (t.pending.mask | t.tg.sharedPending.mask) & t.sigmask);
 };
+
+/** Parks until a signal is due for t; the caller returns ERESTARTNOHAND (EINTR). */
+function waitForSignal(t: Task): Promise<number> {
+  const signal = interruptSignal(t);
+  if (signal.aborted) return Promise.resolve(-ERESTARTNOHAND);
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(-ERESTARTNOHAND), { once: true }));
+}
+
+/** rt_sigsuspend(mask, size): waits with a temporary mask; always EINTR after a handler. */
+const sysRtSigsuspend: SyscallHandler = (t, a) => {
+  if (a.size(1) !== 8) return -E.EINVAL;
+  const m = readSigset(t, a.ptr(0));
+  if (typeof m === 'number') return m;
+  t.savedMask = t.sigmask;
+  t.sigmask = m & ~UNBLOCKABLE;
+  return waitForSignal(t);
+};
+
+/** pause(): waits for any signal that runs a handler or ends the process. */
+const sysPause: SyscallHandler = (t) => waitForSignal(t);
+
+/** Writes a siginfo taken by sigtimedwait. */
+function copySiginfo(t: Task, addr: number, info: Uint8Array): number {
+  if (addr === 0) return 0;
+  const r = t.mem.copyOut(addr, info);
+  return isErr(r) ? -r.errno : 0;
+}
+
+/**
+ * rt_sigtimedwait(set, info, timeout, size): takes a pending signal of set, waiting (with
+ * set unblocked for wake-ups) up to timeout; EAGAIN on timeout, EINTR for other signals.
+ */
+const sysRtSigtimedwait: SyscallHandler = (t, a) => {
+  if (a.size(3) !== 8) return -E.EINVAL;
+  const set = readSigset(t, a.ptr(0));
+  if (typeof set === 'number') return set;
+  const want = set & ~UNBLOCKABLE;
+  const infoAddr = a.ptr(1);
+  let ms: number | undefined;
+  if (a.ptr(2) !== 0) {
+    const b = t.mem.copyIn(a.ptr(2), 16);
+    if (isErr(b)) return -b.errno;
+    const dv = new DataView(b.buffer, b.byteOffset, 16);
+    const sec = dv.getBigInt64(0, true);
+    const nsec = dv.getBigInt64(8, true);
+    if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -E.EINVAL;
+    ms = Number(sec) * 1000 + Number(nsec) / 1e6;
+  }
+  const take = (): number | undefined => {
+    const s = dequeueSignal(t, want);
+    if (s === undefined) return undefined;
+    const w = copySiginfo(t, infoAddr, s.info);
+    return w < 0 ? w : s.signo;
+  };
+  const now = take();
+  if (now !== undefined) return now;
+  if (ms === 0) return -E.EAGAIN;
+  // While waiting, the set is deliverable (so it wakes us) but not to handlers.
+  t.realBlocked = t.sigmask;
+  t.sigmask = t.sigmask & ~want;
+  const signal = interruptSignal(t);
+  const restore = (): void => {
+    if (t.realBlocked !== undefined) t.sigmask = t.realBlocked;
+    t.realBlocked = undefined;
+  };
+  return new Promise<number>((resolve) => {
+    let timer: Deadline | undefined;
+    const finish = (r: number): void => {
+      timer?.cancel();
+      signal.removeEventListener('abort', onAbort);
+      restore();
+      resolve(r);
+    };
+    const onAbort = (): void => {
+      restore();
+      const got = take();
+      finish(got ?? -E.EINTR);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (ms !== undefined) timer = atDeadline(process.hrtime.bigint() + BigInt(Math.round(ms * 1e6)), () => finish(-E.EAGAIN));
+  });
+};
+
+/** Whether any signal is deliverable to t right now (for ppoll/pselect style callers). */
+export function signalDue(t: Task): boolean {
+  return deliverableMask(t) !== 0n;
+}
 
 export const signalSyscalls: SyscallTable = {
   [SYS.rt_sigaction]: sysRtSigaction,
   [SYS.rt_sigprocmask]: sysRtSigprocmask,
   [SYS.sigaltstack]: sysSigaltstack,
+  [SYS.rt_sigreturn]: sysRtSigreturn,
   [SYS.kill]: sysKill,
   [SYS.tgkill]: sysTgkill,
   [SYS.tkill]: sysTkill,
+  [SYS.rt_sigqueueinfo]: sysRtSigqueueinfo,
+  [SYS.rt_tgsigqueueinfo]: sysRtTgsigqueueinfo,
+  [SYS.rt_sigpending]: sysRtSigpending,
+  [SYS.rt_sigsuspend]: sysRtSigsuspend,
+  [SYS.pause]: sysPause,
+  [SYS.rt_sigtimedwait]: sysRtSigtimedwait,
+  [SYS.signalfd]: (t, a) => doSignalfd(t, a.int(0), a.ptr(1), a.size(2), 0),
+  [SYS.signalfd4]: (t, a) => doSignalfd(t, a.int(0), a.ptr(1), a.size(2), a.int(3)),
 };
+
+/**
+ * signalfd4(fd, mask, sizemask, flags): a new signalfd, or (fd != -1) a new mask for an
+ * existing one. SIGKILL and SIGSTOP are silently left out of the mask.
+ */
+function doSignalfd(t: Task, fd: number, maskAddr: number, size: number, flags: number): number {
+  const SFD_NONBLOCK = 0o4000;
+  const SFD_CLOEXEC = 0o2000000;
+  if ((flags & ~(SFD_NONBLOCK | SFD_CLOEXEC)) !== 0) return -E.EINVAL;
+  if (size !== 8) return -E.EINVAL;
+  const m = readSigset(t, maskAddr);
+  if (typeof m === 'number') return m;
+  const mask = m & ~UNBLOCKABLE;
+  if (fd !== -1) {
+    const f = t.fds.get(fd);
+    if (f === undefined) return -E.EBADF;
+    if (!(f instanceof SignalFdFile)) return -E.EINVAL;
+    f.mask = mask;
+    return fd;
+  }
+  const f = new SignalFdFile(t, mask, flags & SFD_NONBLOCK);
+  const r = t.fds.install(f, { cloexec: (flags & SFD_CLOEXEC) !== 0 });
+  f.decRef();
+  return isErr(r) ? -r.errno : r;
+}

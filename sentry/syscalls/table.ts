@@ -5,14 +5,22 @@ import { fsSyscalls } from './sys_fs.js';
 import { futexSyscalls } from './sys_futex.js';
 import { infoSyscalls } from './sys_info.js';
 import { mmSyscalls } from './sys_mm.js';
+import { mountSyscalls } from './sys_mount.js';
+import { inotifySyscalls } from './sys_inotify.js';
 import { pipeSyscalls } from './sys_pipe.js';
 import { pollSyscalls } from './sys_poll.js';
+import { epollSyscalls } from './sys_epoll.js';
+import { eventfdSyscalls } from './sys_eventfd.js';
+import { timerfdSyscalls } from './sys_timerfd.js';
 import { processSyscalls } from './sys_process.js';
 import { signalSyscalls } from './sys_signal.js';
+import { timerSyscalls } from './sys_timer.js';
+import { socketSyscalls } from './sys_socket.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
 
 const families: SyscallTable[] = [
-  fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, mmSyscalls, futexSyscalls, processSyscalls, signalSyscalls, infoSyscalls,
+  fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, mmSyscalls, futexSyscalls, processSyscalls, signalSyscalls, infoSyscalls, timerSyscalls,
+  eventfdSyscalls, epollSyscalls, timerfdSyscalls, socketSyscalls, mountSyscalls, inotifySyscalls,
 ];
 
 export function buildSyscallTable(): (SyscallHandler | undefined)[] {

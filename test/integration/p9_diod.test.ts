@@ -11,6 +11,7 @@ import { E } from '../../sentry/abi/errno.js';
 import { isErr, SysError, type Result } from '../../sentry/abi/result.js';
 import { P9Client } from '../../gofer/p9/client.js';
 import { AT_REMOVEDIR, GETATTR, L_O, QT, SETATTR } from '../../gofer/p9/constants.js';
+import { waitFor } from './wait_until.js';
 
 function findDiod(): string | null {
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
@@ -31,15 +32,6 @@ const DIOD = findDiod();
 function ok<T>(r: Result<T>): T {
   if (isErr(r)) throw new Error(`9P call failed with errno ${r.errno}`);
   return r;
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return cond();
 }
 
 describe.skipIf(DIOD === null)('9P client against diod', () => {

@@ -9,19 +9,7 @@ import { MAX_MSIZE, T } from '../../gofer/p9/constants.js';
 import { P9ProtocolError } from '../../gofer/p9/errors.js';
 import { Framer } from '../../gofer/p9/framer.js';
 import type { P9Message } from '../../gofer/p9/messages.js';
-
-/** xorshift32: deterministic, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+import { rng } from './xorshift.js';
 
 const q = { type: 0x80, version: 1, path: 99n };
 const seeds: P9Message[] = [

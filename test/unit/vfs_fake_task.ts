@@ -11,7 +11,8 @@ import { Credentials } from '../../sentry/kernel/credentials.js';
 import type { Task } from '../../sentry/kernel/task.js';
 import type { AppMemory } from '../../sentry/mm/app_memory.js';
 import { createDevFs, createEmptyFs } from '../../sentry/fs/dev/devfs.js';
-import { HostDirFs } from '../../sentry/fs/hostdir/hostdir.js';
+import { GoferFs } from '../../sentry/fs/gofer/gofer_fs.js';
+import { serve } from './gofer_harness.js';
 import { FdTable } from '../../sentry/vfs/fd_table.js';
 import { FsContext } from '../../sentry/vfs/fs_context.js';
 import { Vfs } from '../../sentry/vfs/vfs.js';
@@ -156,10 +157,15 @@ export function makeTempRoot(): string {
   return dir;
 }
 
-/** A Vfs serving dir read-only, with devfs at /dev and empty /proc and /sys. */
+/**
+ * A Vfs over dir as the sandbox sees its root: served read-only by a Gofer connection (in
+ * process, on a socketpair) to a GoferFs with no caching, so changes the test makes on the
+ * host show at once; devfs at /dev and empty /proc and /sys.
+ */
 export async function bootVfs(dir: string): Promise<Vfs> {
-  const rootFs = HostDirFs.create(dir);
-  if (isErr(rootFs)) throw new Error(`HostDirFs.create: errno ${rootFs.errno}`);
+  const s = await serve(dir, true);
+  const rootFs = await GoferFs.create(s.client, s.root, { readOnly: true, donations: s.donations, inOrder: true, dentryTtlMs: 0, attrTtlMs: 0 });
+  if (isErr(rootFs)) throw new Error(`GoferFs.create: errno ${rootFs.errno}`);
   const vfs = new Vfs(rootFs, { readOnly: true });
   for (const [mfs, at] of [[createDevFs(), '/dev'], [createEmptyFs('proc'), '/proc'], [createEmptyFs('sysfs'), '/sys']] as const) {
     const m = await vfs.mount(mfs, at);

@@ -116,7 +116,7 @@ describe('path walk', () => {
   it('checks search permission for unprivileged credentials', async () => {
     fs.mkdirSync(`${dir}/locked`, { mode: 0o700 });
     fs.writeFileSync(`${dir}/locked/f`, 'x');
-    const nobody: PathCtx = { fs: ctx.fs, creds: new Credentials(65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534) };
+    const nobody: PathCtx = { fs: ctx.fs, creds: new Credentials(65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, [], 0n, 0n) };
     const owner = fs.statSync(`${dir}/locked`).uid;
     const r = await vfs.walk(nobody, ctx.fs.root, '/locked/f', true);
     expect(r).toBe(owner === 65534 ? r : err(E.EACCES));

@@ -29,6 +29,8 @@ export interface NativeAddon {
   hwcap(): number;
   closeFd(fd: number): number;
   STUB_SYSCALL_ADDR: number;
+  /** CPU time (ns) of a stub process via its host process CPU clock (native/cpuclock.c). */
+  cpuClockNs?(pid: number): number;
 }
 
 /** The directory holding build/Release, found upward from this module (source or bundle). */

@@ -15,6 +15,8 @@ const MODE_SYSEMU = 0;
 const SIGTRAP = 5;
 const SIGSTOP = 19;
 const SIGKILL = 9;
+/** The host signal interrupt() uses: nothing else raises it in a stub (never a fault). */
+const SIGSTKFLT = 16;
 const SYSCALL_STOP = SIGTRAP | 0x80;
 /** The memory file's fd number inside every stub. */
 const STUB_MEMFD = 3;
@@ -31,6 +33,8 @@ const SIGCHLD = 17;
 const SPIN_US = 60;
 /** Stops handled in one synchronous burst before yielding to the loop. */
 const BURST = 256;
+/** Host calls per injected batch (native injectBatch's limit). */
+const MAX_BATCH = 4096;
 
 type HostOp = [nr: number, a0: number, a1: number, a2: number];
 
@@ -47,10 +51,11 @@ class PtraceAddressSpace implements AddressSpace {
     return undefined;
   }
 
+  // Operations queue until flush() (the memory manager calls it at the end of each
+  // operation, resume() before the app runs): one injected batch per operation.
   private op(nr: number, a0: number, a1: number, a2: number): void {
     if (this.released) return;
     this.pending.push([nr, a0, a1, a2]);
-    if (this.stoppedThread() !== undefined) this.flush();
   }
 
   map(addr: number, len: number, prot: number, fileOffset: number): void {
@@ -58,7 +63,6 @@ class PtraceAddressSpace implements AddressSpace {
     // mmap carries six arguments; keep them apart from the three-argument ops.
     this.pending.push([SYS.mmap, addr, len, prot]);
     this.pendingOffsets.set(this.pending.length - 1, fileOffset);
-    if (this.stoppedThread() !== undefined) this.flush();
   }
   private pendingOffsets = new Map<number, number>();
 
@@ -74,7 +78,13 @@ class PtraceAddressSpace implements AddressSpace {
     if (this.pending.length === 0 || this.released) return;
     const t = this.stoppedThread();
     if (t === undefined) return;
-    const n = this.pending.length;
+    // injectBatch takes at most MAX_BATCH calls per crossing.
+    while (this.pending.length > MAX_BATCH && !this.released) this.flushSome(t, MAX_BATCH);
+    if (!this.released) this.flushSome(t, this.pending.length);
+  }
+
+  /** Injects the first n queued operations through the stopped thread t. */
+  private flushSome(t: PtraceThread, n: number): void {
     const calls = this.platform.batchCalls(n);
     for (let i = 0; i < n; i++) {
       const [nr, a0, a1, a2] = this.pending[i];
@@ -93,8 +103,13 @@ class PtraceAddressSpace implements AddressSpace {
         calls[b + 6] = 0;
       }
     }
-    this.pending = [];
-    this.pendingOffsets.clear();
+    this.pending.splice(0, n);
+    if (this.pending.length === 0) this.pendingOffsets.clear();
+    else {
+      const rest = new Map<number, number>();
+      for (const [i, off] of this.pendingOffsets) if (i >= n) rest.set(i - n, off);
+      this.pendingOffsets = rest;
+    }
     const results = this.platform.batchResults(n);
     const done = this.platform.n.injectBatch(t.hostTid, calls, results, n);
     if (done !== n || results.subarray(0, n).some((r) => r < 0 && r > -4096)) {
@@ -175,6 +190,16 @@ class PtraceThread implements PlatformThread {
       return;
     }
     this.platform.resumedSinceDrain = true;
+    this.platform.pollAfterResume();
+  }
+
+  interrupt(): void {
+    if (this.dead || this.stopped) return;
+    this.platform.n.tgkill(this.as.pid, this.hostTid, SIGSTKFLT);
+  }
+
+  cpuTimeNs(): bigint | undefined {
+    return this.platform.threadCpuNs(this.as.pid, this.hostTid);
   }
 
   exit(): void {
@@ -186,7 +211,18 @@ class PtraceThread implements PlatformThread {
       this.as.release();
       return;
     }
-    // Ends only this host thread: exit(2) injected through the trampoline.
+    if (!this.stopped) {
+      // Running on a CPU: stop it first; dispatch() finishes the exit at its next stop.
+      this.platform.exiting.set(this.hostTid, this);
+      this.platform.n.tgkill(this.as.pid, this.hostTid, SIGSTKFLT);
+      return;
+    }
+    this.injectExit();
+  }
+
+  /** Ends only this host thread: exit(2) injected through the trampoline. */
+  injectExit(): void {
+    this.stopped = false;
     const regs = this.regs.clone();
     regs.set(REG.rax, SYS.exit);
     regs.set(REG.rdi, 0);
@@ -204,6 +240,8 @@ export class PtracePlatform implements Platform {
   private readonly masterPid: number;
   readonly threads = new Map<number, PtraceThread>();
   readonly spaces = new Map<number, PtraceAddressSpace>();
+  /** Threads asked to exit while running: exit(2) is injected at their next stop. */
+  readonly exiting = new Map<number, PtraceThread>();
   onTrap: (thread: PlatformThread, ev: TrapEvent) => void = () => {};
   resumedSinceDrain = false;
   private readonly events = new Int32Array(512);
@@ -211,6 +249,7 @@ export class PtracePlatform implements Platform {
   private calls = new Float64Array(7 * 64);
   private results = new Float64Array(64);
   private pumping = false;
+  private pollQueued = false;
   private active = true;
   private pumpScheduled = false;
 
@@ -289,13 +328,27 @@ export class PtracePlatform implements Platform {
     this.n.waiterRef(active ? 1 : 0);
   }
 
+  /**
+   * A thread resumed outside a pump (an async syscall finished, a waiter woke): poll for
+   * its next stop right after the current job instead of waiting for the waiter thread
+   * to wake Node's loop, which costs tens of microseconds per trap.
+   */
+  pollAfterResume(): void {
+    if (this.pumping || this.pollQueued) return;
+    this.pollQueued = true;
+    queueMicrotask(() => {
+      this.pollQueued = false;
+      this.pump(true);
+    });
+  }
+
   /** Drains every pending stop and dispatches it; polls briefly for more while busy. */
-  pump(): void {
+  pump(spinFirst = false): void {
     if (this.pumping) return;
     this.pumping = true;
     try {
       let handled = 0;
-      let spin = 0;
+      let spin = spinFirst && this.resumedSinceDrain ? SPIN_US : 0;
       for (;;) {
         this.resumedSinceDrain = false;
         const count = this.n.waitAll(this.events, spin);
@@ -325,6 +378,16 @@ export class PtracePlatform implements Platform {
     const t = this.threads.get(tid);
     const exited = (status & 0x7f) === 0 || ((status & 0x7f) !== 0x7f && (status & 0x7f) !== 0);
     if (t === undefined) {
+      const ex = this.exiting.get(tid);
+      if (ex !== undefined) {
+        if (exited) this.exiting.delete(tid);
+        else if (!ex.as.released) {
+          this.exiting.delete(tid);
+          ex.loadRegs();
+          ex.injectExit();
+        }
+        return;
+      }
       // A stub's parked first thread, a killed stub being reaped, or an exiting host thread.
       if (!exited) {
         const sp = [...this.spaces.values()].find((s) => [...s.threads].some((x) => x.hostTid === tid));
@@ -348,6 +411,11 @@ export class PtracePlatform implements Platform {
       this.onTrap(t, { kind: 'syscall' });
       return;
     }
+    if (sig === SIGSTKFLT && event === 0) {
+      t.loadRegs();
+      this.onTrap(t, { kind: 'interrupt' });
+      return;
+    }
     if (event !== 0 || sig === SIGSTOP) {
       // Group-stop or event noise: keep running.
       t.stopped = false;
@@ -361,6 +429,13 @@ export class PtracePlatform implements Platform {
     const code = dv.getInt32(8, true);
     const addr = Number(dv.getBigUint64(16, true));
     this.onTrap(t, { kind: 'signal', signo: signo || sig, code, addr });
+  }
+
+  /** CPU time of a stub process (its host CPU clock): the app threads it runs. */
+  threadCpuNs(pid: number, _tid: number): bigint | undefined {
+    const ns = this.n.cpuClockNs?.(pid);
+    if (ns === undefined || ns < 0) return undefined;
+    return BigInt(Math.round(ns));
   }
 
   shutdown(): void {
