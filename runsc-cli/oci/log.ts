@@ -1,7 +1,7 @@
 // runc's --log / --log-format: engines (conmon, containerd's shim) read errors from the log
 // file, as text or as one JSON object per line ({"level","msg","time"}).
 
-import { appendFileSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 
 export interface LogOpts {
   file?: string;
@@ -10,18 +10,31 @@ export interface LogOpts {
 }
 
 export class Logger {
-  constructor(private readonly opts: LogOpts) {}
+  /**
+   * Opened once, up front: the sandbox's Sentry child confines itself into an empty root
+   * after start-up, where the path no longer resolves but this fd still writes.
+   */
+  private readonly fd: number | undefined;
+
+  constructor(private readonly opts: LogOpts) {
+    if (opts.file === undefined) return;
+    try {
+      this.fd = openSync(opts.file, 'a', 0o644);
+    } catch {
+      // The log is best effort: a broken log path must not change the command's outcome.
+    }
+  }
 
   private write(level: string, msg: string): void {
     const time = new Date().toISOString();
     const line = this.opts.format === 'json'
       ? JSON.stringify({ level, msg, time }) + '\n'
       : `time="${time}" level=${level} msg="${msg.replace(/"/g, '\\"')}"\n`;
-    if (this.opts.file !== undefined) {
+    if (this.fd !== undefined) {
       try {
-        appendFileSync(this.opts.file, line);
+        writeSync(this.fd, line);
       } catch {
-        // The log is best effort: a broken log path must not change the command's outcome.
+        // As above: best effort.
       }
     }
   }

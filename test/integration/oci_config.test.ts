@@ -1,6 +1,7 @@
 // Bad configs are refused at create with the field named and nothing left behind; hooks of
 // every kind run with the state on stdin, in order, with timeouts.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,20 @@ describe('oci config validation', () => {
     const line = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop() ?? '{}') as { level: string; msg: string };
     expect(line.level).toBe('error');
     expect(line.msg).toContain('process.cwd');
+  });
+
+  it('keeps writing --log after the Sentry confines itself (its syscall log reaches the file)', () => {
+    // kexec_file_load: a syscall no sandbox will serve, so the Sentry logs it as unimplemented,
+    // long after it has pivoted into its empty root.
+    const b = d.bundle('logconf', ['/bin/kexec']);
+    const src = join(d.work, 'kexec.c');
+    writeFileSync(src, '#include <unistd.h>\n#include <sys/syscall.h>\nint main(void) { return syscall(SYS_kexec_file_load, -1, -1, 0, 0, 0) == -1 ? 0 : 1; }\n');
+    const cc = spawnSync('gcc', ['-static', '-O1', '-o', join(b, 'rootfs', 'bin', 'kexec'), src], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const log = join(d.work, 'confined.log');
+    const r = d.run(['--debug', '--log', log, 'run', '--bundle', b, 'logconf']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8')).toMatch(/level=debug msg="unimplemented syscall kexec_file_load \(320\)/);
   });
 });
 

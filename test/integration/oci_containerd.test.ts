@@ -50,12 +50,15 @@ beforeAll(async () => {
   if (imp.status !== 0) throw new Error(`ctr images import: ${imp.stderr}`);
 }, 120_000);
 
+/** Removes container id and its task, whatever state they are in. */
+function forget(id: string): void {
+  ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+  ctr(['task', 'delete', '--force', id]);
+  ctr(['container', 'rm', id]);
+}
+
 afterAll(async () => {
-  for (const id of ['c1', 'c2', 'c3']) {
-    ctr(['task', 'kill', '-s', 'SIGKILL', id]);
-    ctr(['task', 'delete', '--force', id]);
-    ctr(['container', 'rm', id]);
-  }
+  for (const id of ['c1', 'c2', 'c3']) forget(id);
   if (daemon?.pid !== undefined) {
     daemon.kill('SIGTERM');
     await until(() => daemon?.exitCode !== null || daemon?.signalCode !== null, 10_000);
@@ -70,17 +73,22 @@ describe('containerd with tsvisor', () => {
     expect(r.status).toBe(6);
   }, 60_000);
 
-  it('run -d, exec, kill and delete', async () => {
-    expect(ctr(['run', '-d', ...RUNTIME, IMAGE, 'c2', 'sleep', '60']).status).toBe(0);
+  // One retry: this drives containerd and its shim, whose timing we do not control. A first
+  // failure is printed (so CI logs keep the evidence) and the retry starts from a clean slate.
+  it('run -d, exec, kill and delete', async (tc) => {
+    if (tc.task.result?.retryCount) forget('c2');
+    const started = ctr(['run', '-d', ...RUNTIME, IMAGE, 'c2', 'sleep', '60']);
+    expect(started.status, started.stderr).toBe(0);
+    expect(await until(() => /c2\s+\d+\s+RUNNING/.test(ctr(['task', 'ls']).stdout), 20_000)).toBe(true);
     const e = ctr(['task', 'exec', '--exec-id', 'e1', 'c2', 'sh', '-c', 'echo exec in ctr; exit 4']);
+    if (e.stdout !== 'exec in ctr\n' || e.status !== 4) console.warn(`ctr task exec: status ${e.status}, stdout ${JSON.stringify(e.stdout)}, stderr ${JSON.stringify(e.stderr)}`);
+    expect(e.status, e.stderr).toBe(4);
     expect(e.stdout).toBe('exec in ctr\n');
-    expect(e.status).toBe(4);
-    expect(ctr(['task', 'ls']).stdout).toMatch(/c2\s+\d+\s+RUNNING/);
     expect(ctr(['task', 'kill', '-s', 'SIGKILL', 'c2']).status).toBe(0);
     expect(await until(() => /c2\s+\d+\s+STOPPED/.test(ctr(['task', 'ls']).stdout), 10_000)).toBe(true);
     expect(ctr(['task', 'delete', 'c2']).status).toBe(0);
     expect(ctr(['container', 'rm', 'c2']).status).toBe(0);
-  }, 90_000);
+  }, { timeout: 90_000, retry: 1 });
 
   it('run -t gives the shell a pty', () => {
     const cmd = ['ctr', '--address', SOCK, 'run', '-t', '--rm', ...RUNTIME, IMAGE, 'c3', 'sh'].join(' ');
