@@ -69,6 +69,10 @@ export interface WalkResult {
   qids: Qid[];
 }
 
+/** How long a clunkSoon may wait for a request to travel with, and how many may wait. */
+const CLUNK_DELAY_MS = 5;
+const MAX_DEFERRED_CLUNKS = 64;
+
 function lerrorToSys(ecode: number): Result<never> {
   // A server's errno is taken at its word only when it is a plausible Linux errno.
   return err(ecode > 0 && ecode < 4096 ? ecode : E.EIO);
@@ -92,6 +96,9 @@ export class P9Client {
   readonly whenClosed: Promise<void>;
 
   private readonly writeFrame: (frame: Uint8Array) => void;
+  /** Fids given up with clunkSoon, to go out with the next request (or after CLUNK_DELAY_MS). */
+  private deferredClunks: number[] = [];
+  private clunkTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(private readonly stream: Duplex, proposedMsize: number) {
     this.negotiatedMsize = proposedMsize;
@@ -189,6 +196,7 @@ export class P9Client {
    * the result is then the original reply if it arrives first, else EINTR.
    */
   request<M extends Request>(msg: M, signal?: AbortSignal): Promise<Result<ReplyTo<M['kind']>>> {
+    if (this.deferredClunks.length > 0) this.sendDeferredClunks();
     return this.acquireTag().then((tag) => {
       if (tag === null) return err(E.EIO);
       return this.send(msg, tag, signal);
@@ -303,6 +311,10 @@ export class P9Client {
   private shutdown(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // The server forgets every fid with the connection.
+    this.deferredClunks = [];
+    if (this.clunkTimer !== null) clearTimeout(this.clunkTimer);
+    this.clunkTimer = null;
     const all = [...this.pending.entries()];
     this.pending.clear();
     for (const [, p] of all) {
@@ -409,6 +421,34 @@ export class P9Client {
     const r = await this.request({ kind: 'Tclunk', fid });
     this.releaseFid(fid);
     return isErr(r) ? r : undefined;
+  }
+
+  /**
+   * Clunk `fid` without waiting: the Tclunk goes out with the next request (sharing its
+   * write and the server's wake-up) or after a few milliseconds if none comes. The fid
+   * number is reused only after the reply, so requests stay unambiguous.
+   */
+  clunkSoon(fid: number): void {
+    if (this.isClosed) return;
+    this.deferredClunks.push(fid);
+    if (this.deferredClunks.length >= MAX_DEFERRED_CLUNKS) {
+      this.sendDeferredClunks();
+      return;
+    }
+    if (this.clunkTimer === null) {
+      this.clunkTimer = setTimeout(() => this.sendDeferredClunks(), CLUNK_DELAY_MS);
+      this.clunkTimer.unref?.();
+    }
+  }
+
+  private sendDeferredClunks(): void {
+    if (this.clunkTimer !== null) {
+      clearTimeout(this.clunkTimer);
+      this.clunkTimer = null;
+    }
+    const fids = this.deferredClunks;
+    this.deferredClunks = [];
+    for (const fid of fids) void this.clunk(fid);
   }
 
   /** Remove the file `fid` names; the fid is clunked whatever the outcome. */

@@ -9,6 +9,10 @@ const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const U64_LIMIT = 1n << 64n;
+const UINT_LIMIT = { 8: 2 ** 8, 16: 2 ** 16, 32: 2 ** 32 } as const;
+/** Strings up to this many bytes that are all ASCII are decoded without TextDecoder (names). */
+const SHORT_ASCII = 256;
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 export const QID_SIZE = 13;
@@ -102,7 +106,19 @@ export class WireReader {
   str(what = 'string'): string {
     const len = this.u16(`${what} length`);
     const at = this.take(len, what);
-    return at < 0 ? '' : utf8Decoder.decode(this.buf.subarray(at, at + len));
+    if (at < 0) return '';
+    const b = this.buf;
+    if (len <= SHORT_ASCII) {
+      let ascii = true;
+      for (let i = at; i < at + len; i++) {
+        if (b[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, b.subarray(at, at + len) as unknown as number[]);
+    }
+    return utf8Decoder.decode(b.subarray(at, at + len));
   }
 
   qid(what = 'qid'): Qid {
@@ -144,8 +160,9 @@ export class WireWriter {
     return at;
   }
 
-  private checkUint(v: number, bits: number, what: string): void {
-    if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) {
+  private checkUint(v: number, bits: 8 | 16 | 32, what: string): void {
+    // Also false for NaN and fractions (v % 1 !== 0); the limits are exact powers of two.
+    if (!(v >= 0 && v < UINT_LIMIT[bits] && v % 1 === 0)) {
       throw new P9EncodeError(`9P encode: ${what}=${v} is not a u${bits}`);
     }
   }
@@ -175,7 +192,7 @@ export class WireWriter {
   }
 
   u64big(v: bigint, what = 'u64'): void {
-    if (v < 0n || v >= 1n << 64n) throw new P9EncodeError(`9P encode: ${what}=${v} is not a u64`);
+    if (v < 0n || v >= U64_LIMIT) throw new P9EncodeError(`9P encode: ${what}=${v} is not a u64`);
     const at = this.room(8);
     this.view.setBigUint64(at, v, true);
   }
@@ -192,6 +209,17 @@ export class WireWriter {
   }
 
   str(s: string, what = 'string'): void {
+    const n = s.length;
+    let ascii = n <= 0xffff;
+    for (let i = 0; ascii && i < n; i++) if (s.charCodeAt(i) >= 0x80) ascii = false;
+    if (ascii) {
+      // The common case (names): bytes written in place, no encoded copy.
+      this.u16(n);
+      const at = this.room(n);
+      const buf = this.buf;
+      for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+      return;
+    }
     const b = utf8Encoder.encode(s);
     if (b.length > 0xffff) throw new P9EncodeError(`9P encode: ${what} is ${b.length} bytes, over 65535`);
     this.u16(b.length);

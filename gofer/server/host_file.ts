@@ -60,17 +60,28 @@ export function qidType(mode: number): number {
   return QT.FILE;
 }
 
+const MAX_SAFE_INO = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Stable qid paths: one small number per host (dev, ino), so the Sentry sees unique inodes. */
 export class QidPaths {
-  private readonly ids = new Map<string, bigint>();
+  /**
+   * dev -> ino -> path, keyed by value (no string built per lookup, which readdir does per
+   * entry); an ino below 2^53 is always keyed as a number, whichever form it came in.
+   */
+  private readonly ids = new Map<bigint, Map<number | bigint, bigint>>();
   private next = 1n;
 
-  of(dev: bigint, ino: bigint): bigint {
-    const k = `${dev}:${ino}`;
-    let id = this.ids.get(k);
+  of(dev: bigint, inoIn: bigint | number): bigint {
+    const ino = typeof inoIn === 'bigint' && inoIn <= MAX_SAFE_INO ? Number(inoIn) : inoIn;
+    let byIno = this.ids.get(dev);
+    if (byIno === undefined) {
+      byIno = new Map();
+      this.ids.set(dev, byIno);
+    }
+    let id = byIno.get(ino);
     if (id === undefined) {
       id = this.next++;
-      this.ids.set(k, id);
+      byIno.set(ino, id);
     }
     return id;
   }

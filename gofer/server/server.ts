@@ -96,6 +96,8 @@ export class GoferConnection {
   private readonly inflight = new Map<number, { flushed: boolean }>();
   private closed = false;
   private readonly dirBuf = new Uint8Array(64 * 1024);
+  /** dirBuf as a Buffer, to slice names out of it without a new object per entry. */
+  private readonly dirNames = Buffer.from(this.dirBuf.buffer, this.dirBuf.byteOffset, this.dirBuf.byteLength);
   private finish: () => void = () => {};
   private readonly writeFrame: (frame: Uint8Array) => void;
   /** Resolves when the peer has gone and every fid is released. */
@@ -589,14 +591,18 @@ export class GoferConnection {
       if (got < 0) return err(-got);
       if (got === 0) break;
       const view = new DataView(this.dirBuf.buffer, this.dirBuf.byteOffset, got);
+      const names = this.dirNames;
       for (let at = 0; at < got;) {
-        const ino = view.getBigUint64(at, true);
+        const inoLo = view.getUint32(at, true);
+        const inoHi = view.getUint32(at + 4, true);
+        // Below 2^53 (always, in practice) the inode number stays a plain number: cheaper to key.
+        const ino = inoHi < 0x200000 ? inoHi * 0x100000000 + inoLo : view.getBigUint64(at, true);
         const off = view.getBigInt64(at + 8, true);
         const reclen = view.getUint16(at + 16, true);
         const dtype = view.getUint8(at + 18);
-        let end = at + 19;
-        while (end < at + reclen && this.dirBuf[end] !== 0) end++;
-        const name = Buffer.from(this.dirBuf.buffer, this.dirBuf.byteOffset + at + 19, end - at - 19).toString('utf8');
+        const nul = names.indexOf(0, at + 19);
+        const end = nul < 0 || nul > at + reclen ? at + reclen : nul;
+        const name = names.toString('utf8', at + 19, end);
         const size = direntSize(name);
         if (used + size > budget) {
           full = true;

@@ -98,7 +98,7 @@ export function brokeredGofers(connFd: number): GoferMounter {
     if (isErr(s)) return s;
     const { client, rootFid } = s;
     // Our Gofer answers a connection's requests in order: lookups may be pipelined.
-    const f = await GoferFs.create(client, rootFid, { readOnly: opts.readOnly, donations, inOrder: true });
+    const f = await GoferFs.create(client, rootFid, { readOnly: opts.readOnly, donations, inOrder: true, readdirFills: true });
     if (isErr(f)) client.close();
     else void client.whenClosed.then(() => opts.log?.(`gofer for ${root} is gone: its files now fail with EIO`));
     return f;

@@ -32,6 +32,30 @@ export function putDirent64(
   return len;
 }
 
+/**
+ * putDirent64 for a string name through `view` (over all of buf): ASCII names, the common
+ * case, are written without an encoded copy, which matters for large directories.
+ */
+function putDirentNamed(
+  buf: Uint8Array, view: DataView, off: number, ino: bigint, nextOff: number, type: number, name: string,
+): number {
+  const nlen = name.length;
+  for (let k = 0; k < nlen; k++) {
+    if (name.charCodeAt(k) >= 0x80) return putDirent64(buf, off, ino, nextOff, type, enc.encode(name));
+  }
+  const len = direntSize(nlen);
+  if (off + len > buf.length) return 0;
+  view.setBigUint64(off, ino, true);
+  view.setUint32(off + 8, nextOff >>> 0, true);
+  view.setUint32(off + 12, Math.floor(nextOff / 0x100000000), true);
+  view.setUint16(off + 16, len, true);
+  buf[off + 18] = type;
+  const at = off + 19;
+  for (let k = 0; k < nlen; k++) buf[at + k] = name.charCodeAt(k);
+  buf.fill(0, at + nlen, off + len);
+  return len;
+}
+
 export class DirectoryFile extends FileDescription {
   private entries: DirEntry[] | null = null;
 
@@ -76,9 +100,10 @@ export class DirectoryFile extends FileDescription {
   private fill(buf: Uint8Array, list: DirEntry[]): Result<number> {
     let used = 0;
     let i = this.offset;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (; i < list.length; i++) {
       const e = list[i];
-      const n = putDirent64(buf, used, e.ino, i + 1, e.type, enc.encode(e.name));
+      const n = putDirentNamed(buf, view, used, e.ino, i + 1, e.type, e.name);
       if (n === 0) {
         // Not even one record fits: the caller's buffer is too small.
         if (used === 0) return err(E.EINVAL);

@@ -21,6 +21,11 @@ export interface IoCtx {
   task?: Task;
 }
 
+/** Takes bytes read from a file, `at` bytes into the request (copies them before returning). */
+export type PutBytes = (at: number, bytes: Uint8Array) => Result<void>;
+/** Fills dst with the request's bytes from `at` on. */
+export type GetBytes = (at: number, dst: Uint8Array) => Result<void>;
+
 export abstract class FileDescription {
   /** Access mode and status flags (O_ACCMODE | O_APPEND | O_NONBLOCK | O_LARGEFILE ...). */
   flags: number;
@@ -88,6 +93,14 @@ export abstract class FileDescription {
   seek(_offset: number, _whence: number): MaybePromise<Result<number>> {
     return err(E.ESPIPE);
   }
+  /**
+   * Optional fast path for read/pread (offset < 0: at the file offset, advancing it) of files
+   * whose bytes are at hand: each piece goes to put(at, bytes) with no staging buffer.
+   * null: no fast path for this call, use read/pread.
+   */
+  readDirect?(len: number, offset: number, put: PutBytes): Result<number> | null;
+  /** The same for write/pwrite: get(at, dst) fills each piece of the file straight from the source. */
+  writeDirect?(len: number, offset: number, get: GetBytes): Result<number> | null;
   /** Fills buf with linux_dirent64 records; returns the bytes used. */
   getdents(_buf: Uint8Array): MaybePromise<Result<number>> {
     return err(E.ENOTDIR);

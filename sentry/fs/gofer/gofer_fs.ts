@@ -3,9 +3,13 @@
 // walked fid; lookups and attributes are cached and revalidated after a short time, changes
 // made through this client drop what they touch (write-through: the server is always current).
 // Regular files opened read-only may come with a host fd the Gofer donated: reads use it
-// directly, and execve/mmap fault from it through the file's page cache (page_cache.ts), whose
-// shared pages read() and write() see and msync/munmap write back. Without donations (diod)
-// reads go over 9P and mmap/exec use a private copy. Named pipes are the sandbox's own pipes.
+// directly, later read-only opens of the file share it (no round trip, as gVisor shares a
+// dentry's read handle), and execve/mmap fault from it through the file's page cache
+// (page_cache.ts), whose shared pages read() and write() see and msync/munmap write back.
+// Without donations (diod) reads go over 9P and mmap/exec use a private copy. Directory
+// listings are reused as long as looked-up names are. With our Gofer (in order), requests
+// that follow each other (walk+getattr, walk+open, walk+open+readdir) share one round trip.
+// Named pipes are the sandbox's own pipes.
 
 import * as fs from 'node:fs';
 import { E } from '../../abi/errno.js';
@@ -13,13 +17,13 @@ import { err, isErr, type MaybePromise, type Result } from '../../abi/result.js'
 import type { Credentials } from '../../kernel/credentials.js';
 import type { Mappable } from '../../mm/mappable.js';
 import { isDir, isLnk, isReg, O, S } from '../../vfs/constants.js';
-import { FileDescription, seekWith, type IoCtx } from '../../vfs/file.js';
+import { FileDescription, seekWith, type IoCtx, type PutBytes } from '../../vfs/file.js';
 import type { DirEntry, ExecSource, Filesystem, Inode, SetAttr } from '../../vfs/inode.js';
 import type { Location } from '../../vfs/mount.js';
 import { makedev, type Stat, type Statfs } from '../../vfs/stat.js';
 import type { P9Client } from '../../../gofer/p9/client.js';
 import { AT_REMOVEDIR, GETATTR, L_O, SETATTR } from '../../../gofer/p9/constants.js';
-import type { Attr, Qid } from '../../../gofer/p9/messages.js';
+import type { Attr, Dirent, Qid } from '../../../gofer/p9/messages.js';
 import type { Donations } from './donations.js';
 import { BufferMappable, preadFull, type SizedMappable } from './mappables.js';
 import { GoferPageCache } from './page_cache.js';
@@ -32,6 +36,36 @@ const ATTR_TTL_MS = 1000;
 const READ_AHEAD = 128 * 1024;
 /** Longest name a lookup may ask for (the Gofer's host filesystems have the same limit). */
 const NAME_MAX = 255;
+/** Most files per mount keeping a shared read-only host fd for their read-only opens. */
+const MAX_SHARED_READ_FDS = 256;
+/** Listed names looked up ahead after a lookup miss (see prefetchAfter), and how far to scan for them. */
+const PREFETCH_NAMES = 16;
+const PREFETCH_SCAN = 64;
+/** Largest Rreaddir entry (qid 13, offset 8, type 1, name 2 + NAME_MAX). */
+const MAX_DIRENT_9P = 24 + NAME_MAX;
+
+/**
+ * A donated read-only host fd shared by a file's read-only opens, as gVisor shares a
+ * dentry's read handle: a second open needs no round trip. Closed with its last reference.
+ */
+export class SharedFd {
+  private refs = 1;
+  constructor(readonly fd: number) {}
+
+  ref(): SharedFd {
+    this.refs++;
+    return this;
+  }
+
+  unref(): void {
+    if (--this.refs > 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // Nothing useful to report at close.
+    }
+  }
+}
 
 let nextFsId = 1;
 
@@ -45,6 +79,11 @@ export interface GoferFsOptions {
    * together, one round trip instead of two.
    */
   inOrder?: boolean;
+  /**
+   * Each Rreaddir is as full as count allows until the directory ends (our Gofer's): a
+   * reply with room left for another entry is then the last, with no empty one to wait for.
+   */
+  readdirFills?: boolean;
   /** Revalidation periods (tests shorten them). */
   dentryTtlMs?: number;
   /** Most names kept in the lookup cache (least recently used go first). */
@@ -64,7 +103,10 @@ export class GoferFs implements Filesystem {
   readonly dentryTtlMs: number;
   readonly attrTtlMs: number;
   readonly inOrder: boolean;
+  readonly readdirFills: boolean;
   private readonly maxCachedNames: number;
+  /** Files keeping a shared read-only host fd, least recently opened first (bounds our fds). */
+  private readonly readFds = new Map<GoferInode, SharedFd>();
   /** Cached names, least recently used first: evicted ones let their inodes (and fids) go. */
   private readonly cachedNames = new Map<string, { dir: GoferInode; name: string }>();
   private readonly rootInode: GoferInode;
@@ -84,13 +126,19 @@ export class GoferFs implements Filesystem {
     this.dentryTtlMs = opts.dentryTtlMs ?? DENTRY_TTL_MS;
     this.attrTtlMs = opts.attrTtlMs ?? ATTR_TTL_MS;
     this.inOrder = opts.inOrder ?? false;
+    this.readdirFills = opts.readdirFills ?? false;
     this.maxCachedNames = opts.maxCachedNames ?? 16384;
     this.dev = makedev(0, 0x80 + nextFsId++);
     // An inode nobody references any more gives its fid back to the server.
     this.clunker = new FinalizationRegistry((fid) => {
-      if (!client.closed) void client.clunk(fid);
+      if (!client.closed) client.clunkSoon(fid);
     });
     this.rootInode = new GoferInode(this, rootFid, rootAttr);
+    // A dead connection's files fail with EIO: their shared fds have no more use.
+    void client.whenClosed.then(() => {
+      for (const [inode, fd] of this.readFds) inode.dropReadFd(fd);
+      this.readFds.clear();
+    });
   }
 
   /** A filesystem over `client` rooted at the attached `rootFid` (owned from now on). */
@@ -124,11 +172,23 @@ export class GoferFs implements Filesystem {
     this.clunker.register(inode, fid);
   }
 
+  /** Keeps `fd` as inode's shared read fd (one reference), evicting the oldest beyond the limit. */
+  keepReadFd(inode: GoferInode, fd: SharedFd): void {
+    this.readFds.delete(inode);
+    this.readFds.set(inode, fd);
+    for (const [old, f] of this.readFds) {
+      if (this.readFds.size <= MAX_SHARED_READ_FDS) break;
+      this.readFds.delete(old);
+      old.dropReadFd(f);
+    }
+  }
+
   /** Notes a use of `name` in `dir`'s lookup cache, evicting the oldest beyond the limit. */
   usedName(dir: GoferInode, name: string): void {
-    const k = `${dir.ino}/${name}`;
+    const k = dir.key + '/' + name;
     this.cachedNames.delete(k);
     this.cachedNames.set(k, { dir, name });
+    if (this.cachedNames.size <= this.maxCachedNames) return;
     for (const [old, e] of this.cachedNames) {
       if (this.cachedNames.size <= this.maxCachedNames) break;
       this.cachedNames.delete(old);
@@ -174,6 +234,10 @@ export class GoferInode implements Inode {
   private readonly children = new Map<string, CachedChild>();
   private readonly pendingLookups = new Map<string, Promise<Result<Inode>>>();
   private linkTarget: string | null = null;
+  /** The shared read-only host fd of this file, while the mount keeps it (see keepReadFd). */
+  private readFd: SharedFd | null = null;
+  /** The last listing, reused while names are trusted and nothing changed it through us. */
+  private listing: { entries: DirEntry[]; at: number; version: number; index?: Map<string, number> } | null = null;
   /** Bumped by every change made through this client: read-ahead data older than it is stale. */
   dataVersion = 0;
 
@@ -234,9 +298,41 @@ export class GoferInode implements Inode {
     }
     const pending = this.pendingLookups.get(name);
     if (pending !== undefined) return pending;
-    const p = this.walkChild(name, c?.inode ?? null).finally(() => this.pendingLookups.delete(name));
+    const p = this.startLookup(name, c?.inode ?? null);
+    this.prefetchAfter(name);
+    return p;
+  }
+
+  private startLookup(name: string, old: GoferInode | null): Promise<Result<Inode>> {
+    const p = this.walkChild(name, old).finally(() => this.pendingLookups.delete(name));
     this.pendingLookups.set(name, p);
     return p;
+  }
+
+  /**
+   * Programs that list a directory and then stat or open its entries in listing order (tar,
+   * find, du, cp -r) would wait one round trip per name: a lookup that misses on a listed
+   * name also looks up the next few listed names, all sent together.
+   */
+  private prefetchAfter(name: string): void {
+    const l = this.listing;
+    if (!this.fs.inOrder || l === null || l.version !== this.dataVersion) return;
+    const now = Date.now();
+    if (now - l.at >= this.fs.dentryTtlMs) return;
+    if (l.index === undefined) {
+      l.index = new Map();
+      for (let i = 0; i < l.entries.length; i++) l.index.set(l.entries[i]!.name, i);
+    }
+    const from = l.index.get(name);
+    if (from === undefined) return;
+    let sent = 0;
+    for (let j = from + 1; j < l.entries.length && j <= from + PREFETCH_SCAN && sent < PREFETCH_NAMES; j++) {
+      const n = l.entries[j]!.name;
+      const c = this.children.get(n);
+      if ((c !== undefined && now - c.at < this.fs.dentryTtlMs) || this.pendingLookups.has(n)) continue;
+      void this.startLookup(n, c?.inode ?? null);
+      sent++;
+    }
   }
 
   /** Twalk to `name` and Tgetattr of the new fid, pipelined when the server keeps order. */
@@ -247,7 +343,7 @@ export class GoferInode implements Inode {
       if (isErr(w)) return w;
       const a = await c.getattr(w.fid, GETATTR.BASIC);
       if (isErr(a)) {
-        void c.clunk(w.fid);
+        c.clunkSoon(w.fid);
         return a;
       }
       return { fid: w.fid, attr: a };
@@ -263,7 +359,7 @@ export class GoferInode implements Inode {
       return isErr(w) ? w : err(E.ENOENT);
     }
     if (isErr(a)) {
-      void c.clunk(fid);
+      c.clunkSoon(fid);
       return a;
     }
     return { fid, attr: a.attr };
@@ -277,7 +373,7 @@ export class GoferInode implements Inode {
     }
     // Still the same file: keep the inode (and its caches), give the new fid back.
     if (old !== null && old.qid.path === w.attr.qid.path) {
-      void this.client.clunk(w.fid);
+      this.client.clunkSoon(w.fid);
       this.remember(name, old);
       return old;
     }
@@ -286,15 +382,54 @@ export class GoferInode implements Inode {
     return inode;
   }
 
-  async readdir(): Promise<Result<DirEntry[]>> {
-    const o = await this.openFid(L_O.RDONLY | L_O.DIRECTORY);
-    if (isErr(o)) return o;
-    const list = await this.client.readdirAll(o);
-    void this.client.clunk(o);
+  readdir(): MaybePromise<Result<DirEntry[]>> {
+    const l = this.listing;
+    // Trusted as long as looked-up names are (DENTRY_TTL_MS); our own changes drop it.
+    if (l !== null && l.version === this.dataVersion && Date.now() - l.at < this.fs.dentryTtlMs) return l.entries;
+    return this.fetchListing();
+  }
+
+  private async fetchListing(): Promise<Result<DirEntry[]>> {
+    const version = this.dataVersion;
+    const at = Date.now();
+    const c = this.client;
+    let fid: number;
+    let first: Result<Dirent[]> | null = null;
+    if (this.fs.inOrder) {
+      // Clone, open and the first Treaddir in one round trip.
+      const opened = await this.cloneOpen(L_O.RDONLY | L_O.DIRECTORY, true);
+      if (isErr(opened)) return opened;
+      fid = opened.fid;
+      first = opened.first;
+    } else {
+      const o = await this.openFid(L_O.RDONLY | L_O.DIRECTORY);
+      if (isErr(o)) return o;
+      fid = o;
+    }
+    const list = await this.readdirFrom(fid, first);
+    c.clunkSoon(fid);
     if (isErr(list)) return list;
-    return list
-      .filter((d) => d.name !== '.' && d.name !== '..')
-      .map((d) => ({ name: d.name, ino: d.qid.path, type: d.type }));
+    const entries: DirEntry[] = [];
+    for (const d of list) if (d.name !== '.' && d.name !== '..') entries.push({ name: d.name, ino: d.qid.path, type: d.type });
+    if (version === this.dataVersion) this.listing = { entries, at, version };
+    return entries;
+  }
+
+  /** Every entry of the open directory fid, starting with an already fetched first batch. */
+  private async readdirFrom(fid: number, first: Result<Dirent[]> | null): Promise<Result<Dirent[]>> {
+    const c = this.client;
+    const count = c.maxIo;
+    const all: Dirent[] = [];
+    let offset = 0n;
+    let batch = first ?? (await c.readdir(fid, offset, count));
+    for (;;) {
+      if (isErr(batch)) return batch;
+      if (batch.length === 0) return all;
+      for (const d of batch) all.push(d);
+      offset = batch[batch.length - 1]!.offset;
+      if (this.fs.readdirFills && direntBytes(batch) + MAX_DIRENT_9P <= count) return all;
+      batch = await c.readdir(fid, offset, count);
+    }
   }
 
   async readlink(): Promise<Result<string>> {
@@ -307,13 +442,41 @@ export class GoferInode implements Inode {
     return t;
   }
 
+  /**
+   * Twalk (clone), Tlopen and, for a directory listing, the first Treaddir sent together
+   * (our Gofer serves them in order); the new fid, and the first batch when asked for.
+   */
+  private async cloneOpen(flags: number, readFirst: boolean): Promise<Result<{ fid: number; first: Result<Dirent[]> | null }>> {
+    const c = this.client;
+    const fid = c.allocFid();
+    const [w, o, r] = await Promise.all([
+      c.request({ kind: 'Twalk', fid: this.fid, newfid: fid, names: [] }),
+      c.request({ kind: 'Tlopen', fid, flags }),
+      readFirst ? c.request({ kind: 'Treaddir', fid, offset: 0n, count: c.maxIo }) : null,
+    ]);
+    if (isErr(w)) {
+      c.releaseFid(fid);
+      return w;
+    }
+    if (isErr(o)) {
+      c.clunkSoon(fid);
+      return o;
+    }
+    return { fid, first: r === null ? null : isErr(r) ? r : r.entries };
+  }
+
   /** A new fid for this file, opened with 9P (Linux) flags. */
   private async openFid(flags: number): Promise<Result<number>> {
+    if (this.fs.inOrder) {
+      // Clone and open in one round trip: the server handles them in order.
+      const opened = await this.cloneOpen(flags, false);
+      return isErr(opened) ? opened : opened.fid;
+    }
     const w = await this.client.walk(this.fid, []);
     if (isErr(w)) return w;
     const o = await this.client.lopen(w.fid, flags);
     if (isErr(o)) {
-      void this.client.clunk(w.fid);
+      this.client.clunkSoon(w.fid);
       return o;
     }
     return w.fid;
@@ -325,10 +488,30 @@ export class GoferInode implements Inode {
     // Host devices and sockets are host objects: never reachable from the sandbox.
     if (!isReg(this.mode)) return err(E.EACCES);
     const p9flags = flags & (L_O.ACCMODE | L_O.APPEND | L_O.DSYNC | L_O.SYNC);
+    const readOnly = (flags & L_O.ACCMODE) === L_O.RDONLY;
+    // Not once the Gofer is gone: its files then fail with EIO, shared fd or not.
+    if (readOnly && this.readFd !== null && !this.client.closed) {
+      this.fs.keepReadFd(this, this.readFd);
+      return new GoferFile(flags, loc, this, null, this.readFd.ref());
+    }
     const fid = await this.openFid(p9flags);
     if (isErr(fid)) return fid;
     const donated = this.fs.donations?.take(fid) ?? null;
-    return new GoferFile(flags, loc, this, fid, donated);
+    if (donated === null || !readOnly) return new GoferFile(flags, loc, this, fid, donated === null ? null : new SharedFd(donated));
+    // A read-only open with its fd needs the fid no more; the fd serves later opens too.
+    this.client.clunkSoon(fid);
+    const shared = new SharedFd(donated);
+    if (this.readFd === null) {
+      this.readFd = shared.ref();
+      this.fs.keepReadFd(this, shared);
+    }
+    return new GoferFile(flags, loc, this, null, shared);
+  }
+
+  /** The mount stopped keeping fd for this file: open files may still hold it. */
+  dropReadFd(fd: SharedFd): void {
+    if (this.readFd === fd) this.readFd = null;
+    fd.unref();
   }
 
   /** One read-only donated fd for this file, or null when the server does not donate. */
@@ -338,7 +521,7 @@ export class GoferInode implements Inode {
     if (isErr(fid)) return fid;
     const fd = this.fs.donations.take(fid);
     // The donated fd stands on its own: the fid is not needed any more.
-    void this.client.clunk(fid);
+    this.client.clunkSoon(fid);
     return fd;
   }
 
@@ -356,7 +539,7 @@ export class GoferInode implements Inode {
       if (isErr(fid)) return fid;
       const a = await this.client.getattr(fid, GETATTR.SIZE);
       const data = isErr(a) ? a : await this.client.readFull(fid, 0, a.size);
-      void this.client.clunk(fid);
+      this.client.clunkSoon(fid);
       if (isErr(data)) return data;
       m = new BufferMappable(this.key, data);
     }
@@ -378,7 +561,7 @@ export class GoferInode implements Inode {
     const fid = await this.openFid(L_O.WRONLY);
     if (isErr(fid)) return fid;
     const r = await this.client.writeAll(fid, offset, data);
-    void this.client.clunk(fid);
+    this.client.clunkSoon(fid);
     this.touched();
     return r;
   }
@@ -413,7 +596,7 @@ export class GoferInode implements Inode {
     const c = await this.client.lcreate(w.fid, name, L_O.RDONLY | L_O.EXCL, mode & 0o7777, creds.fsgid);
     // Only the new name is wanted here; the VFS opens it next.
     this.fs.donations?.discard(w.fid);
-    void this.client.clunk(w.fid);
+    this.client.clunkSoon(w.fid);
     this.changed(name);
     if (isErr(c)) return c;
     return this.lookup(name);
@@ -507,7 +690,7 @@ export class GoferInode implements Inode {
       // The value changed between the walk and the read: its size no longer holds.
       return data.length === Number(w.size) ? data : err(E.EIO);
     } finally {
-      void this.client.clunk(w.fid);
+      this.client.clunkSoon(w.fid);
     }
   }
 
@@ -538,7 +721,7 @@ export class GoferInode implements Inode {
     if (isErr(w)) return w;
     const c = await this.client.xattrcreate(w.fid, name, BigInt(value.length), flags);
     if (isErr(c)) {
-      void this.client.clunk(w.fid);
+      this.client.clunkSoon(w.fid);
       return c;
     }
     const n = await this.client.writeAll(w.fid, 0, value);
@@ -548,29 +731,33 @@ export class GoferInode implements Inode {
   }
 }
 
-/** An open regular file: its own open fid, and the donated host fd when there is one. */
+/**
+ * An open regular file: its own open fid, and the donated host fd when there is one. A
+ * read-only open with a donated fd needs no fid: every operation it allows uses the fd.
+ */
 class GoferFile extends FileDescription {
   private released = false;
+  private readonly hostFd: number | null;
 
   constructor(
-    flags: number, loc: Location, private readonly inode: GoferInode, private readonly fid: number,
-    private readonly hostFd: number | null,
+    flags: number, loc: Location, private readonly inode: GoferInode, private readonly fidOrNull: number | null,
+    private readonly shared: SharedFd | null,
   ) {
     super(flags, loc);
+    this.hostFd = shared?.fd ?? null;
+  }
+
+  /** The open fid (files without one always have a host fd, so 9P I/O never asks for it). */
+  private get fid(): number {
+    return this.fidOrNull ?? -1;
   }
 
   protected override release(): void {
     if (this.released) return;
     this.released = true;
-    if (this.hostFd !== null) {
-      try {
-        fs.closeSync(this.hostFd);
-      } catch {
-        // Nothing useful to report at close.
-      }
-    }
+    this.shared?.unref();
     const c = this.inode.fs.client;
-    if (!c.closed) void c.clunk(this.fid);
+    if (this.fidOrNull !== null && !c.closed) c.clunkSoon(this.fidOrNull);
   }
 
   private get client(): P9Client {
@@ -602,6 +789,35 @@ class GoferFile extends FileDescription {
       }
     }
     return this.read9p(dst, offset, ctx).then(withMapped);
+  }
+
+  /** Reads through the donated fd go out through one reused buffer instead of a new one per call. */
+  override readDirect(len: number, offset: number, put: PutBytes): Result<number> | null {
+    if (this.hostFd === null) return null;
+    const start = offset < 0 ? this.offset : offset;
+    const cache = this.inode.pageCache();
+    let done = 0;
+    while (done < len) {
+      const want = Math.min(len - done, directBuf.length);
+      const buf = directBuf.subarray(0, want);
+      let n: number;
+      try {
+        n = preadFull(this.hostFd, buf, start + done);
+      } catch (e) {
+        if (done > 0) break;
+        return err(errnoOf(e));
+      }
+      cache?.overlay(buf.subarray(0, n), start + done);
+      const r = n > 0 ? put(done, buf.subarray(0, n)) : undefined;
+      if (isErr(r)) {
+        if (done > 0) break;
+        return r;
+      }
+      done += n;
+      if (n < want) break;
+    }
+    if (offset < 0) this.offset += done;
+    return done;
   }
 
   /**
@@ -702,4 +918,14 @@ class GoferFile extends FileDescription {
 function errnoOf(e: unknown): number {
   const n = (e as { errno?: unknown }).errno;
   return typeof n === 'number' && n !== 0 ? Math.abs(n) : E.EIO;
+}
+
+/** The staging buffer of readDirect: used and emptied within one synchronous call. */
+const directBuf = Buffer.allocUnsafeSlow(1 << 20);
+
+/** Bytes a batch of entries took in its Rreaddir. */
+function direntBytes(list: readonly Dirent[]): number {
+  let n = 0;
+  for (const d of list) n += 24 + Buffer.byteLength(d.name);
+  return n;
 }

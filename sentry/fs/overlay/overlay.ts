@@ -36,6 +36,8 @@ export class OverlayFs implements Filesystem {
   readonly name = 'overlay';
   readonly readOnly = false;
   readonly dev = allocAnonDev();
+  /** Start of every node key, made once: lookups build keys often (a bigint in a template is slow). */
+  readonly keyPrefix = `overlay:${this.dev}:`;
   readonly upper: TmpFs;
   /**
    * One node per file in use, keyed by the file's identity, so copy-up is seen by every
@@ -86,7 +88,7 @@ export class OverlayFs implements Filesystem {
 
   /** The node for a file found as (upper, lower) under parent; reused if already known. */
   node(parent: OverlayNode, name: string, upper: TmpInode | undefined, lower: Inode | undefined): OverlayNode {
-    const key = `overlay:${this.dev}:` + (lower?.key ?? upper?.origin ?? upper?.key ?? '');
+    const key = this.keyPrefix + (lower?.key ?? upper?.origin ?? upper?.key ?? '');
     let n = this.nodes.get(key)?.deref();
     if (n === undefined) {
       n = new OverlayNode(this, lower, upper, parent, name);
@@ -125,7 +127,7 @@ export class OverlayNode implements Inode {
     public parent: OverlayNode | null,
     public name: string,
   ) {
-    this.key = `overlay:${fs.dev}:` + (lower?.key ?? upper?.origin ?? upper?.key ?? '');
+    this.key = fs.keyPrefix + (lower?.key ?? upper?.origin ?? upper?.key ?? '');
     this.ino = lower?.ino ?? upper?.originIno ?? upper?.ino ?? 0n;
   }
 
@@ -193,6 +195,8 @@ export class OverlayNode implements Inode {
     if (!this.lowerVisible || this.lower?.readdir === undefined) return upperList;
     return then(this.lower.readdir(), (ll) => {
       if (isErr(ll)) return ll;
+      // Nothing above the lower directory (the common case on a read-only root): its list as is.
+      if (upperList.length === 0 && (ud?.whiteouts.size ?? 0) === 0) return ll;
       const seen = new Set(upperList.map((e) => e.name));
       const out = upperList.slice();
       for (const e of ll) {

@@ -4,7 +4,7 @@ import { E } from '../../abi/errno.js';
 import { err, isErr, type Result } from '../../abi/result.js';
 import type { Mappable } from '../../mm/mappable.js';
 import { O, SEEK } from '../../vfs/constants.js';
-import { FileDescription } from '../../vfs/file.js';
+import { FileDescription, type GetBytes, type PutBytes } from '../../vfs/file.js';
 import type { Location } from '../../vfs/mount.js';
 import { nowNs } from '../../vfs/stat.js';
 import type { TmpFile } from './tmpfs.js';
@@ -30,6 +30,25 @@ export class TmpRegularFile extends FileDescription {
   override pread(dst: Uint8Array, offset: number): Result<number> {
     if (offset < 0) return err(E.EINVAL);
     return this.inode.data.read(dst, offset);
+  }
+
+  override readDirect(len: number, offset: number, put: PutBytes): Result<number> {
+    const n = this.inode.data.readTo(len, offset < 0 ? this.offset : offset, put);
+    if (offset < 0 && !isErr(n)) this.offset += n;
+    return n;
+  }
+
+  override writeDirect(len: number, offset: number, get: GetBytes): Result<number> {
+    if (len === 0) return 0;
+    const append = (this.flags & O.APPEND) !== 0;
+    if (offset < 0 && append) this.offset = this.inode.data.size;
+    const at = append ? this.inode.data.size : offset < 0 ? this.offset : offset;
+    const n = this.inode.data.writeFrom(len, at, get);
+    if (!isErr(n)) {
+      this.inode.mtimeNs = this.inode.ctimeNs = nowNs();
+      if (offset < 0) this.offset += n;
+    }
+    return n;
   }
 
   override write(src: Uint8Array): Result<number> {
