@@ -18,6 +18,11 @@ export interface Mappable {
    * and read()/write() see the same bytes. The mapping takes its own reference.
    */
   sharedPage?(mf: MemoryFile, index: number): Result<number>;
+  /**
+   * The file's size now, in bytes: a fault on a page wholly past it is SIGBUS (the partial
+   * last page reads zeros past EOF). Absent: the object has no end (anonymous shared memory).
+   */
+  fileSize?(): Result<number>;
   /** A page cache held apart from its file (Gofer files): msync writes its dirty pages back. */
   flush?(): Promise<Result<void>>;
   /**

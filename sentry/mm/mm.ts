@@ -94,6 +94,29 @@ function parseInitialStack(sp: number, buf: Uint8Array): ProcArgs | undefined {
   return { argStart, argEnd, envStart, envEnd, execfn };
 }
 
+/**
+ * What a host fault comes to: 'mapped' (retry the instruction), 'segv' (no mapping, or its
+ * protection forbids the access: SIGSEGV), 'bus' (the page lies wholly past the end of the
+ * mapped file: SIGBUS with BUS_ADRERR).
+ */
+export type FaultResult = 'mapped' | 'segv' | 'bus';
+
+/** Every live address space, so that a file which shrinks can take its pages out of all of them. */
+const liveManagers = new Set<WeakRef<MemoryManager>>();
+
+/**
+ * A file shrank to `size` bytes (ftruncate, O_TRUNC): every mapping of it forgets the pages
+ * wholly past the new end, private copies included (as Linux's truncate does), so the next
+ * touch faults and gets SIGBUS, or the file's data again once it has grown back.
+ */
+export function fileShrunk(file: Mappable, size: number): void {
+  for (const ref of liveManagers) {
+    const mm = ref.deref();
+    if (mm === undefined) liveManagers.delete(ref);
+    else mm.dropPastEof(file, size);
+  }
+}
+
 export interface MmapRequest {
   addr: number;
   len: number;
@@ -123,6 +146,7 @@ export class MemoryManager implements AppMemory {
   procArgs?: ProcArgs;
   /** Set when the address space has been released (process gone). */
   private released = false;
+  private readonly selfRef = new WeakRef(this);
 
   constructor(
     readonly mf: MemoryFile,
@@ -132,6 +156,7 @@ export class MemoryManager implements AppMemory {
   ) {
     this.vmas = vmas ?? new VmaList();
     this.pt = pt ?? new Map();
+    liveManagers.add(this.selfRef);
   }
 
   /** Resident pages, for /proc and accounting. */
@@ -360,32 +385,54 @@ export class MemoryManager implements AppMemory {
 
   // ---- faults ----
 
-  /**
-   * Handles a host fault at addr in the stub. Returns true when the access is now
-   * possible (retry the instruction), false when the app must get SIGSEGV.
-   */
-  handleFault(addr: number): boolean {
-    if (addr < USER_MIN || addr >= USER_MAX) return false;
+  /** Handles a host fault at addr in the stub (see FaultResult). */
+  handleFault(addr: number): FaultResult {
+    if (addr < USER_MIN || addr >= USER_MAX) return 'segv';
     const v = this.vmas.find(addr);
-    if (v === undefined || v.prot === 0) return false;
+    if (v === undefined || v.prot === 0) return 'segv';
     const vpn = Math.floor(addr / PAGE);
     const hostProt = this.host.get(vpn);
     if (hostProt === undefined) return this.populateAndMap(v, vpn);
     // Mapped already: the only fault we can fix is a write to a copy-on-write page.
-    if ((v.prot & PROT_WRITE) === 0 || (hostProt & PROT_WRITE) !== 0) return false;
+    if ((v.prot & PROT_WRITE) === 0 || (hostProt & PROT_WRITE) !== 0) return 'segv';
     const r = this.pageForWrite(vpn, v);
-    if (isErr(r)) return false;
+    if (isErr(r)) return 'segv';
     const ppn = this.pt.get(vpn)!;
     this.as.map(vpn * PAGE, PAGE, v.prot, ppn * PAGE);
     this.as.flush();
     this.host.set(vpn, v.prot);
-    return true;
+    return 'mapped';
   }
 
-  /** Populates the fault window around vpn inside v and maps it in the stub. */
-  private populateAndMap(v: Vma, vpn: number): boolean {
+  /**
+   * The first page of v wholly past the end of its file, as the file is now (v.end's page
+   * when the file reaches that far or has no end). An unreadable size counts as 0 (SIGBUS,
+   * as a failed read in a fault is on Linux).
+   */
+  private eofVpn(v: Vma): number {
+    const f = v.file;
+    if (f?.fileSize === undefined) return v.end / PAGE;
+    const size = f.fileSize();
+    const filePages = Math.ceil((isErr(size) ? 0 : size) / PAGE) - v.fileOffset / PAGE;
+    return Math.min(v.end / PAGE, v.start / PAGE + Math.max(0, filePages));
+  }
+
+  /** fileShrunk's work in this address space. */
+  dropPastEof(file: Mappable, size: number): void {
+    if (this.released) return;
+    for (const v of this.vmas.list) {
+      if (v.file !== file) continue;
+      const from = v.start + Math.max(0, pageUp(size) - v.fileOffset);
+      if (from < v.end) this.dropPages(from, v.end);
+    }
+  }
+
+  /** Populates the fault window around vpn inside v (never past the file's end) and maps it in the stub. */
+  private populateAndMap(v: Vma, vpn: number): FaultResult {
+    const eof = this.eofVpn(v);
+    if (vpn >= eof) return 'bus';
     let winStart = Math.max(Math.floor(vpn / FAULT_WINDOW_PAGES) * FAULT_WINDOW_PAGES, v.start / PAGE);
-    let winEnd = Math.min(winStart - (winStart % FAULT_WINDOW_PAGES) + FAULT_WINDOW_PAGES, v.end / PAGE);
+    let winEnd = Math.min(winStart - (winStart % FAULT_WINDOW_PAGES) + FAULT_WINDOW_PAGES, eof);
     if (v.file === undefined && !v.shared) {
       // Anonymous private memory touched sequentially: grow the window (zero pages cost
       // nothing to fill, and each fault is a full trap round trip).
@@ -402,12 +449,15 @@ export class MemoryManager implements AppMemory {
     const missing: number[] = [];
     for (let p = winStart; p < winEnd; p++) {
       if (this.pt.has(p)) continue;
-      if (this.cachePage(v, p) === false) missing.push(p);
-      else if (!this.pt.has(p)) return false;
+      const c = this.cachePage(v, p);
+      if (c === false) missing.push(p);
+      // The file could not give its page (tmpfs full): SIGBUS, as shmem does; a neighbour
+      // in the window just stays unmapped.
+      else if (c === null && p === vpn) return 'bus';
     }
     if (missing.length > 0) {
       const pages = this.mf.alloc(missing.length);
-      if (isErr(pages)) return false;
+      if (isErr(pages)) return 'segv';
       for (let i = 0; i < missing.length; i++) {
         this.pt.set(missing[i], pages[i]);
         this.fill(v, missing[i], pages[i]);
@@ -429,7 +479,11 @@ export class MemoryManager implements AppMemory {
         flushRun(p);
         continue;
       }
-      const ppn = this.pt.get(p)!;
+      const ppn = this.pt.get(p);
+      if (ppn === undefined) {
+        flushRun(p);
+        continue;
+      }
       const prot = !v.shared && this.mf.refcount(ppn) > 1 ? v.prot & ~PROT_WRITE : v.prot;
       if (runStart >= 0 && ppn === runPpn + (p - runStart) && prot === runProt) continue;
       flushRun(p);
@@ -439,7 +493,7 @@ export class MemoryManager implements AppMemory {
     }
     flushRun(winEnd);
     this.as.flush();
-    return true;
+    return 'mapped';
   }
 
   /**
@@ -468,6 +522,8 @@ export class MemoryManager implements AppMemory {
   private pageForRead(vpn: number, v: Vma): Result<Uint8Array> {
     let ppn = this.pt.get(vpn);
     if (ppn === undefined) {
+      // Past the end of a mapped file: the kernel's access fails as the app's would (EFAULT).
+      if (vpn >= this.eofVpn(v)) return err(E.EFAULT);
       const c = this.cachePage(v, vpn);
       if (c === null) return err(E.EFAULT);
       if (c) return this.mf.page(this.pt.get(vpn) as number);
@@ -724,6 +780,7 @@ export class MemoryManager implements AppMemory {
   release(): void {
     if (this.released) return;
     this.released = true;
+    liveManagers.delete(this.selfRef);
     this.mf.releaseMany([...this.pt.values()]);
     this.pt.clear();
     this.host.clear();

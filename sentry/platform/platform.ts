@@ -42,8 +42,14 @@ export interface PlatformThread {
   exit(): void;
   /** Makes a running thread trap soon ('interrupt'); no effect when it is stopped. */
   interrupt(): void;
-  /** CPU time this host thread has used, in nanoseconds (undefined if unknown). */
+  /** CPU time of the whole address space (every thread of it, exited ones too), in ns (undefined if unknown). */
   cpuTimeNs(): bigint | undefined;
+  /**
+   * This thread's own CPU time in ns (undefined once it is gone). Exact whenever it can be
+   * read now; while every thread of its address space runs it may lag (the last reading),
+   * and with refresh the thread is stopped briefly so that a later call is current.
+   */
+  threadCpuNs(refresh?: boolean): bigint | undefined;
 }
 
 export interface Platform {

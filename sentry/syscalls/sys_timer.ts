@@ -1,6 +1,7 @@
 // Timers that signal: setitimer/getitimer (ITIMER_REAL on the wall clock, ITIMER_VIRTUAL
 // and ITIMER_PROF on the process's CPU clock), alarm, and POSIX timers (timer_create...).
-// CPU time, times(2) and getrusage come from the stub's host CPU clock.
+// CPU time, times(2) and getrusage come from the stub's host CPU clock; POSIX timers also
+// run on a thread's own CPU clock (CLOCK_THREAD_CPUTIME_ID, pthread_getcpuclockid).
 
 import { E } from '../abi/errno.js';
 import { isErr } from '../abi/result.js';
@@ -10,17 +11,13 @@ import { makeSiginfo, SI_KERNEL, SI_TIMER } from '../kernel/sigqueue.js';
 import type { Task } from '../kernel/task.js';
 import type { ThreadGroup } from '../kernel/thread_group.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
+import { cpuClockNs, cpuClockOf, groupCpuNs } from './cpu_clocks.js';
+
+export { groupCpuNs } from './cpu_clocks.js';
 
 const NS = 1_000_000_000n;
 
-/** CPU time used by the group's threads (its stub's host CPU clock), in ns. */
-export function groupCpuNs(tg: ThreadGroup): bigint {
-  const leader = tg.leader;
-  const ns = leader?.thread.cpuTimeNs();
-  return ns ?? 0n;
-}
-
-/** A periodic or one-shot deadline on the wall clock or the group's CPU clock. */
+/** A periodic or one-shot deadline on the wall clock or a CPU clock (the group's or a thread's). */
 class Countdown {
   private timer?: NodeJS.Timeout;
   /** Absolute expiry on the chosen clock (ns), 0n when disarmed. */
@@ -92,6 +89,8 @@ interface ProcessTimers {
 interface PosixTimer {
   countdown: Countdown;
   clock: number;
+  /** The timer's clock now (CPU clocks resolved at timer_create). */
+  now: () => bigint;
   signo: number;
   notify: number;
   value: bigint;
@@ -208,7 +207,6 @@ const sysAlarm: SyscallHandler = (t, a) => {
 
 const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
-const CLOCK_PROCESS_CPUTIME_ID = 2;
 const CLOCK_BOOTTIME = 7;
 const CLOCK_REALTIME_ALARM = 8;
 const CLOCK_BOOTTIME_ALARM = 9;
@@ -223,20 +221,27 @@ function realtimeNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
-function clockFor(tg: ThreadGroup, clock: number): (() => bigint) | undefined {
+/** The clock a timer of t's runs on, and whether it is a CPU clock (polled). */
+function clockFor(t: Task, clock: number): { now: () => bigint; cpu: boolean } | undefined {
   switch (clock) {
-    case CLOCK_REALTIME: case CLOCK_REALTIME_ALARM: return realtimeNs;
-    case CLOCK_MONOTONIC: case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM: return wallNs;
-    case CLOCK_PROCESS_CPUTIME_ID: return () => groupCpuNs(tg);
-    default: return undefined;
+    case CLOCK_REALTIME: case CLOCK_REALTIME_ALARM: return { now: realtimeNs, cpu: false };
+    case CLOCK_MONOTONIC: case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM: return { now: wallNs, cpu: false };
+    default: {
+      const c = cpuClockOf(t, clock, false);
+      if (!c) return undefined;
+      // A thread clock stops with its thread (the timer then never fires); polls keep it current.
+      let last = 0n;
+      return { now: () => (last = cpuClockNs(c, true) ?? last), cpu: true };
+    }
   }
 }
 
 /** timer_create(clockid, sevp, *timerid). */
 const sysTimerCreate: SyscallHandler = (t, a) => {
   const clock = a.int(0);
-  const now = clockFor(t.tg, clock);
-  if (now === undefined) return -E.EINVAL;
+  const clk = clockFor(t, clock);
+  if (clk === undefined) return -E.EINVAL;
+  const now = clk.now;
   let signo = SIG.SIGALRM;
   let notify = SIGEV_SIGNAL;
   let value = 0n;
@@ -260,8 +265,8 @@ const sysTimerCreate: SyscallHandler = (t, a) => {
     value = BigInt(id);
   }
   const tg = t.tg;
-  const countdown = new Countdown(now, clock === CLOCK_PROCESS_CPUTIME_ID, (missed) => fireTimer(tg, id, timer, missed));
-  const timer: PosixTimer = { countdown, clock, signo, notify, value, target, overrun: 0, lastOverrun: 0 };
+  const countdown = new Countdown(now, clk.cpu, (missed) => fireTimer(tg, id, timer, missed));
+  const timer: PosixTimer = { countdown, clock, now, signo, notify, value, target, overrun: 0, lastOverrun: 0 };
   const w = t.mem.writeU32(a.ptr(2), id);
   if (isErr(w)) return -w.errno;
   s.posix.set(id, timer);
@@ -322,7 +327,7 @@ const sysTimerSettime: SyscallHandler = (t, a) => {
     if (r < 0) return r;
   }
   if ((a.int(1) & TIMER_ABSTIME) !== 0 && value !== 0n) {
-    const now = clockFor(t.tg, p.clock)!();
+    const now = p.now();
     value = value > now ? value - now : 1n;
   }
   p.countdown.arm(value, interval);
@@ -371,15 +376,17 @@ const sysTimes: SyscallHandler = (t, a) => {
 };
 
 /**
- * getrusage(who, usage): RUSAGE_SELF/THREAD report the process's CPU time, RUSAGE_CHILDREN
- * that of reaped children, as user time.
+ * getrusage(who, usage): RUSAGE_SELF reports the process's CPU time, RUSAGE_THREAD the
+ * calling thread's, RUSAGE_CHILDREN that of reaped children, as user time.
  */
 const sysGetrusage: SyscallHandler = (t, a) => {
   const who = a.int(0);
-  if (who !== 0 && who !== -1 && who !== 1) return -E.EINVAL;
+  const RUSAGE_THREAD = 1;
+  if (who !== 0 && who !== -1 && who !== RUSAGE_THREAD) return -E.EINVAL;
   const b = new Uint8Array(144);
   const dv = new DataView(b.buffer);
-  const us = (who === -1 ? t.tg.childrenCpuNs : groupCpuNs(t.tg)) / 1000n;
+  const ns = who === -1 ? t.tg.childrenCpuNs : who === RUSAGE_THREAD ? t.thread.threadCpuNs() ?? 0n : groupCpuNs(t.tg);
+  const us = ns / 1000n;
   dv.setBigInt64(0, us / 1_000_000n, true);
   dv.setBigInt64(8, us % 1_000_000n, true);
   const r = t.mem.copyOut(a.ptr(1), b);

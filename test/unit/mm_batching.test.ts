@@ -49,7 +49,7 @@ function touchAll(mm: MemoryManager, as: FakeAs, base: number, len: number): num
   for (let off = 0; off < len; off += PAGE) {
     const a = base + off;
     if (as.ops.some((o) => o.kind === 'map' && o.addr <= a && a < o.addr + o.len)) continue;
-    expect(mm.handleFault(a)).toBe(true);
+    expect(mm.handleFault(a)).toBe('mapped');
     faults++;
   }
   return faults;
@@ -75,8 +75,8 @@ describe('fault windows', () => {
     const as = new FakeAs();
     const mm = new MemoryManager(memoryFile([]), as);
     const base = anon(mm, 8 << 20);
-    expect(mm.handleFault(base + 100 * PAGE)).toBe(true);
-    expect(mm.handleFault(base + 1000 * PAGE)).toBe(true);
+    expect(mm.handleFault(base + 100 * PAGE)).toBe('mapped');
+    expect(mm.handleFault(base + 1000 * PAGE)).toBe('mapped');
     expect(as.ops.map((o) => o.len / PAGE)).toEqual([16, 16]);
     expect(mm.residentPages).toBe(32);
   });
@@ -134,11 +134,11 @@ describe('fork', () => {
     expect(childMaps.length).toBeLessThanOrEqual(2);
     // A write in the child copies too.
     childAs.ops = [];
-    expect(child.handleFault(b)).toBe(true);
+    expect(child.handleFault(b)).toBe('mapped');
     expect(childAs.ops.map((o) => o.kind)).toEqual(['unmap', 'map']);
     // A write fault in the parent now copies the page; the child keeps the old value.
     as.ops = [];
-    expect(mm.handleFault(a)).toBe(true);
+    expect(mm.handleFault(a)).toBe('mapped');
     expect(as.ops.map((o) => o.kind)).toEqual(['unmap', 'map']);
     expect(mm.writeU32(a, 2)).toBeUndefined();
     expect(child.readU32(a)).toBe(1);
@@ -153,14 +153,14 @@ describe('fork', () => {
     const mm = new MemoryManager(memoryFile([]), as);
     const base = anon(mm, 200 * 32 * PAGE);
     // 100 scattered windows: 100 runs in the parent.
-    for (let i = 0; i < 100; i++) expect(mm.handleFault(base + i * 64 * PAGE)).toBe(true);
+    for (let i = 0; i < 100; i++) expect(mm.handleFault(base + i * 64 * PAGE)).toBe('mapped');
     const childAs = new FakeAs();
     const child = mm.fork(childAs);
     const maps = childAs.ops.filter((o) => o.kind === 'map');
     expect(maps.length).toBe(64);
     expect(maps[0].addr).toBe(base + 99 * 64 * PAGE);
     // Pages left out fault in as usual.
-    expect(child.handleFault(base)).toBe(true);
+    expect(child.handleFault(base)).toBe('mapped');
     expect(childAs.ops.length).toBe(65);
   });
 });

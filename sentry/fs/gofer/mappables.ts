@@ -61,6 +61,11 @@ export class BufferMappable implements SizedMappable {
     return this.data.length;
   }
 
+  /** Mappable: the copy's size (the file as it was when copied). */
+  fileSize(): Result<number> {
+    return this.data.length;
+  }
+
   readSync(offset: number, dst: Uint8Array): number {
     if (offset < 0 || offset >= this.data.length) return 0;
     const n = Math.min(dst.length, this.data.length - offset);

@@ -6,6 +6,7 @@
 import { E } from '../../abi/errno.js';
 import { err, isErr, type Result } from '../../abi/result.js';
 import type { MemoryFile } from '../../mm/memory_file.js';
+import { fileShrunk } from '../../mm/mm.js';
 import { FdMappable, type SizedMappable } from './mappables.js';
 
 const PAGE = 4096;
@@ -88,8 +89,17 @@ export class GoferPageCache implements SizedMappable {
     });
   }
 
-  /** The host file was cut to `size`: cached bytes past it read as zeros, as they do there. */
+  /** Mappable: faults on pages wholly past the host file's size are SIGBUS. */
+  fileSize(): Result<number> {
+    return this.size();
+  }
+
+  /**
+   * The host file was cut to `size`: cached bytes past it read as zeros, as they do there,
+   * and mappings let go of pages wholly past it.
+   */
   truncated(size: number): void {
+    fileShrunk(this, size);
     if (this.mf === null) return;
     for (const [index, p] of this.pages) {
       const from = Math.max(0, size - index * PAGE);

@@ -5,7 +5,7 @@
 import { E } from '../../abi/errno.js';
 import { REG, Regs } from '../../abi/regs.js';
 import type { Result } from '../../abi/result.js';
-import { err } from '../../abi/result.js';
+import { err, isErr } from '../../abi/result.js';
 import { SYS } from '../../abi/sysno.js';
 import { MemoryFile } from '../../mm/memory_file.js';
 import type { AddressSpace, Platform, PlatformThread, TrapEvent } from '../platform.js';
@@ -35,6 +35,17 @@ const SPIN_US = 60;
 const BURST = 256;
 /** Host calls per injected batch (native injectBatch's limit). */
 const MAX_BATCH = 4096;
+/**
+ * Where every stub maps its scratch page, which receives what injected calls write (a
+ * thread's CPU clock): above the app's range, clear of the stub's code, stack and vDSO.
+ */
+const SCRATCH_ADDR = 0x7fff00010000;
+const PAGE = 4096;
+const PROT_RW = 3;
+const MAP_FIXED_NOREPLACE = 0x100000;
+const CLOCK_THREAD_CPUTIME_ID = 3;
+/** MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): a sibling's CPU clock (Linux allows it within the thread group only). */
+const threadCpuClock = (tid: number): number => (~tid << 3) | 6;
 
 type HostOp = [nr: number, a0: number, a1: number, a2: number];
 
@@ -42,6 +53,18 @@ class PtraceAddressSpace implements AddressSpace {
   readonly threads = new Set<PtraceThread>();
   private pending: HostOp[] = [];
   released = false;
+  /**
+   * CPU time of the threads that ended, read as each went (deadKnown: every one was), and
+   * exits still under way: with one thread left and all known, its clock is the process
+   * clock minus deadCpuNs, with no injection.
+   */
+  deadCpuNs = 0n;
+  deadKnown = true;
+  exitsPending = 0;
+  /** Someone read a thread clock here: from now on exits pay a reading to keep deadCpuNs. */
+  threadClocksUsed = false;
+  /** The memory-file page at SCRATCH_ADDR (undefined: not mapped yet; null: cannot be). */
+  private scratch: number | null | undefined;
 
   constructor(readonly platform: PtracePlatform, readonly pid: number) {}
 
@@ -49,6 +72,47 @@ class PtraceAddressSpace implements AddressSpace {
   private stoppedThread(): PtraceThread | undefined {
     for (const t of this.threads) if (t.stopped && !t.dead) return t;
     return undefined;
+  }
+
+  /** The scratch page's memory-file page, mapped in the stub through `via` on first use. */
+  private scratchPage(via: PtraceThread): number | null {
+    if (this.scratch !== undefined) return this.scratch;
+    const mf = this.platform.memoryFile;
+    const got = mf.alloc(1);
+    if (isErr(got)) return null;
+    const ppn = got[0];
+    // NOREPLACE: if the stub had something there, go without rather than clobber it.
+    const r = this.platform.n.inject(via.hostTid, SYS.mmap, SCRATCH_ADDR, PAGE, PROT_RW, MAP_SHARED | MAP_FIXED_NOREPLACE, STUB_MEMFD, ppn * PAGE);
+    if (typeof r === 'number' || r[0] !== SCRATCH_ADDR) {
+      mf.release(ppn);
+      this.platform.log(`stub ${this.pid}: no scratch page (${typeof r === 'number' ? r : r[0]}); thread CPU clocks lag`);
+      this.scratch = null;
+      return null;
+    }
+    this.scratch = ppn;
+    return ppn;
+  }
+
+  /**
+   * target's CPU clock, read by a clock_gettime injected into a stopped thread of this stub
+   * (target itself when it is stopped): undefined when every thread runs or the host refused.
+   */
+  readThreadClock(target: PtraceThread): bigint | undefined {
+    const via = target.stopped && !target.dead ? target : this.stoppedThread();
+    return via === undefined ? undefined : this.clockVia(via, target);
+  }
+
+  /** target's CPU clock through the stopped thread via (exiting threads included). */
+  clockVia(via: PtraceThread, target: PtraceThread): bigint | undefined {
+    if (this.released) return undefined;
+    const ppn = this.scratchPage(via);
+    if (ppn === null) return undefined;
+    const clock = via === target ? CLOCK_THREAD_CPUTIME_ID : threadCpuClock(target.hostTid);
+    const r = this.platform.n.inject(via.hostTid, SYS.clock_gettime, clock, SCRATCH_ADDR, 0, 0, 0, 0);
+    if (typeof r === 'number' || r[0] !== 0) return undefined;
+    const page = this.platform.memoryFile.page(ppn);
+    const dv = new DataView(page.buffer, page.byteOffset, 16);
+    return dv.getBigInt64(0, true) * 1_000_000_000n + dv.getBigInt64(8, true);
   }
 
   // Operations queue until flush() (the memory manager calls it at the end of each
@@ -125,6 +189,8 @@ class PtraceAddressSpace implements AddressSpace {
     this.released = true;
     this.pending = [];
     this.platform.n.kill(this.pid, SIGKILL);
+    if (typeof this.scratch === 'number') this.platform.memoryFile.release(this.scratch);
+    this.scratch = null;
     for (const t of this.threads) {
       t.dead = true;
       this.platform.threads.delete(t.hostTid);
@@ -142,6 +208,12 @@ class PtraceThread implements PlatformThread {
   private fp?: Uint8Array;
   private fpLen = 0;
   private fpDirty = false;
+  /** The kernel asked for an interrupt trap; a SIGSTKFLT stop without it was only for a CPU reading. */
+  interruptWanted = false;
+  /** A reading of this thread's CPU clock is wanted at its next stop. */
+  cpuSampleWanted = false;
+  /** The latest reading of this thread's CPU clock (readings never go backwards). */
+  private lastCpuNs = 0n;
 
   constructor(readonly platform: PtracePlatform, readonly as: PtraceAddressSpace, readonly hostTid: number) {}
 
@@ -195,15 +267,47 @@ class PtraceThread implements PlatformThread {
 
   interrupt(): void {
     if (this.dead || this.stopped) return;
+    this.interruptWanted = true;
     this.platform.n.tgkill(this.as.pid, this.hostTid, SIGSTKFLT);
   }
 
   cpuTimeNs(): bigint | undefined {
-    return this.platform.threadCpuNs(this.as.pid, this.hostTid);
+    return this.platform.processCpuNs(this.as.pid);
+  }
+
+  threadCpuNs(refresh = false): bigint | undefined {
+    if (this.dead) return undefined;
+    const as = this.as;
+    as.threadClocksUsed = true;
+    let ns: bigint | undefined;
+    if (as.threads.size === 1 && as.deadKnown && as.exitsPending === 0) {
+      // The only thread left: the process clock less what the others used, cheaply.
+      const p = this.platform.processCpuNs(as.pid);
+      ns = p === undefined ? undefined : p - as.deadCpuNs;
+    } else {
+      ns = as.readThreadClock(this);
+    }
+    if (ns !== undefined) {
+      if (ns > this.lastCpuNs) this.lastCpuNs = ns;
+    } else if (refresh && !this.stopped && !this.cpuSampleWanted) {
+      // Every thread runs: stop this one for a moment (dispatch reads it and runs it on).
+      this.cpuSampleWanted = true;
+      this.platform.n.tgkill(this.as.pid, this.hostTid, SIGSTKFLT);
+    }
+    return this.lastCpuNs;
+  }
+
+  /** At a stop: the reading threadCpuNs(true) asked for. */
+  sampleCpu(): void {
+    this.cpuSampleWanted = false;
+    const ns = this.as.readThreadClock(this);
+    if (ns !== undefined && ns > this.lastCpuNs) this.lastCpuNs = ns;
   }
 
   exit(): void {
     if (this.dead) return;
+    // Its final CPU time, for the clocks of the threads that stay (see threadCpuNs).
+    if (this.stopped && this.as.threads.size > 1) this.endCpu();
     this.dead = true;
     this.as.threads.delete(this);
     this.platform.threads.delete(this.hostTid);
@@ -213,11 +317,19 @@ class PtraceThread implements PlatformThread {
     }
     if (!this.stopped) {
       // Running on a CPU: stop it first; dispatch() finishes the exit at its next stop.
+      this.as.exitsPending++;
       this.platform.exiting.set(this.hostTid, this);
       this.platform.n.tgkill(this.as.pid, this.hostTid, SIGSTKFLT);
       return;
     }
     this.injectExit();
+  }
+
+  /** Adds this (stopped, ending) thread's CPU time to what its address space's dead threads used. */
+  endCpu(): void {
+    const ns = this.as.threadClocksUsed ? this.as.clockVia(this, this) : undefined;
+    if (ns === undefined) this.as.deadKnown = false;
+    else this.as.deadCpuNs += ns;
   }
 
   /** Ends only this host thread: exit(2) injected through the trampoline. */
@@ -380,9 +492,14 @@ export class PtracePlatform implements Platform {
     if (t === undefined) {
       const ex = this.exiting.get(tid);
       if (ex !== undefined) {
-        if (exited) this.exiting.delete(tid);
-        else if (!ex.as.released) {
+        ex.as.exitsPending--;
+        if (exited) {
           this.exiting.delete(tid);
+          ex.as.deadKnown = false;
+        } else if (!ex.as.released) {
+          this.exiting.delete(tid);
+          ex.stopped = true;
+          ex.endCpu();
           ex.loadRegs();
           ex.injectExit();
         }
@@ -400,18 +517,30 @@ export class PtracePlatform implements Platform {
       t.stopped = true;
       this.threads.delete(tid);
       t.as.threads.delete(t);
+      t.as.deadKnown = false;
       this.onTrap(t, { kind: 'gone', status });
       return;
     }
     const sig = (status >> 8) & 0xff;
     const event = (status >> 16) & 0xff;
     t.stopped = true;
+    // (Not at group-stops or ptrace events: those are let run at once.)
+    if (t.cpuSampleWanted && event === 0 && sig !== SIGSTOP) t.sampleCpu();
     if (sig === SYSCALL_STOP) {
       t.loadRegs();
       this.onTrap(t, { kind: 'syscall' });
       return;
     }
     if (sig === SIGSTKFLT && event === 0) {
+      if (!t.interruptWanted) {
+        // Our own stop for a CPU reading (taken above): the thread runs on untouched.
+        t.as.flush();
+        t.stopped = false;
+        this.n.resume(tid, MODE_SYSEMU, 0);
+        this.resumedSinceDrain = true;
+        return;
+      }
+      t.interruptWanted = false;
       t.loadRegs();
       this.onTrap(t, { kind: 'interrupt' });
       return;
@@ -432,7 +561,7 @@ export class PtracePlatform implements Platform {
   }
 
   /** CPU time of a stub process (its host CPU clock): the app threads it runs. */
-  threadCpuNs(pid: number, _tid: number): bigint | undefined {
+  processCpuNs(pid: number): bigint | undefined {
     const ns = this.n.cpuClockNs?.(pid);
     if (ns === undefined || ns < 0) return undefined;
     return BigInt(Math.round(ns));
