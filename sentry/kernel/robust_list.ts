@@ -15,7 +15,8 @@ const LIST_LIMIT = 2048;
 function handleDeadOwner(t: Task, uaddr: number): void {
   if (uaddr % 4 !== 0) return;
   const w = t.mm.readU32(uaddr);
-  if (isErr(w) || (w & FUTEX_TID_MASK) !== t.tid) return;
+  // The lock word holds the owner's tid as its own pid namespace numbers it.
+  if (isErr(w) || (w & FUTEX_TID_MASK) !== t.tg.pidNs.idOf(t.tid)) return;
   const next = ((w & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0;
   if (isErr(t.mm.writeU32(uaddr, next))) return;
   if ((w & FUTEX_WAITERS) !== 0) futexWake(t, uaddr, 1, 0xffffffff, false);

@@ -56,10 +56,17 @@ export function deliverableMask(t: Task): bigint {
  * Fatal default actions kill at once; anything else is queued and the chosen thread woken.
  * Returns false only when a real-time signal could not be queued.
  */
-export function generateSignal(k: Kernel, tg: ThreadGroup, target: Task | undefined, signo: number, info: Uint8Array): boolean {
+export function generateSignal(k: Kernel, tg: ThreadGroup, target: Task | undefined, signo: number, info: Uint8Array, force = true): boolean {
   if (signo === 0 || tg.zombie || tg.exiting || tg.tasks.size === 0) return true;
   const any = target ?? tg.leader;
   if (any === undefined) return true;
+  // A pid namespace's init (sig_task_ignored): default-action signals are dropped unless it
+  // is SIGKILL/SIGSTOP from outside its namespace or from the kernel. Blocked ones queue.
+  if (tg.unkillable && tg.sigactions[signo].handler === SIG_DFL && !(force && (signo === SIG.SIGKILL || signo === SIG.SIGSTOP))
+    && ((any.realBlocked ?? any.sigmask) & sigbit(signo)) === 0n) {
+    if (signo === SIG.SIGCONT) continueGroup(k, tg);
+    return true;
+  }
   if (signo === SIG.SIGKILL) {
     k.exitGroup(any, SIG.SIGKILL);
     return true;
@@ -91,7 +98,7 @@ export function generateSignal(k: Kernel, tg: ThreadGroup, target: Task | undefi
   if (taker === undefined) return true;
   const act = tg.sigactions[signo];
   const d = defaultAction(signo);
-  if (act.handler === SIG_DFL && (d === 'terminate' || d === 'core') && !blocks(taker)) {
+  if (act.handler === SIG_DFL && (d === 'terminate' || d === 'core') && !blocks(taker) && !tg.unkillable) {
     k.exitGroup(taker, signo);
     return true;
   }
@@ -149,6 +156,8 @@ export function deliverPending(k: Kernel, t: Task, restart?: Restart): 'resume' 
     if (act.handler === SIG_DFL) {
       const d = defaultAction(s.signo);
       if (d === 'ignore' || d === 'continue') continue;
+      // An unkillable init drops what got queued while blocked, but a fault still kills it.
+      if (t.tg.unkillable && s.fault === undefined && s.signo !== SIG.SIGKILL && s.signo !== SIG.SIGSTOP) continue;
       if (d === 'stop') {
         // Terminal stops of an orphaned process group are discarded: nobody could continue it.
         if (s.signo !== SIG.SIGSTOP && orphanedPgrp(k, t.tg.pgid, t.tg.sid)) continue;
@@ -224,7 +233,7 @@ function notifyParent(k: Kernel, tg: ThreadGroup, code: number, status: number):
   parent.childEvents.notify();
   if ((parent.sigactions[SIG.SIGCHLD].flags & SA_NOCLDSTOP) !== 0n) return;
   const leader = tg.leader;
-  generateSignal(k, parent, undefined, SIG.SIGCHLD, makeSiginfo(SIG.SIGCHLD, { code, pid: tg.pid, uid: leader?.creds.uid ?? 0, status }));
+  generateSignal(k, parent, undefined, SIG.SIGCHLD, makeSiginfo(SIG.SIGCHLD, { code, pid: parent.pidNs.idOf(tg.pid), uid: leader?.creds.uid ?? 0, status }));
 }
 
 /** A stop signal took effect: every thread parks at its next chance (see stopProgress). */

@@ -6,6 +6,7 @@ import type { PlatformThread } from '../platform/platform.js';
 import type { FdTable } from '../vfs/fd_table.js';
 import type { FsContext } from '../vfs/fs_context.js';
 import type { Credentials } from './credentials.js';
+import type { NsProxy } from './namespaces.js';
 import type { Kernel } from './kernel.js';
 import { SigQueue } from './sigqueue.js';
 import type { ThreadGroup } from './thread_group.js';
@@ -36,6 +37,8 @@ export class Task {
   /** Set by execve/sigreturn: the handler replaced the registers, do not store rax. */
   regsReplaced = false;
   comm: string;
+  /** The task's namespaces (set by the kernel when it makes the task). */
+  nsproxy!: NsProxy;
 
   constructor(
     readonly kernel: Kernel,

@@ -5,6 +5,7 @@ import { Waiters } from './wait_queue.js';
 import { SigQueue } from './sigqueue.js';
 import { WaitQueue } from '../vfs/wait_queue.js';
 import type { Task } from './task.js';
+import { PidNamespace } from './pid_namespace.js';
 
 export const NSIG = 64;
 
@@ -67,7 +68,13 @@ export class ThreadGroup {
   /** When the process started (for /proc); CPU time comes from the platform's clocks. */
   readonly startNs = process.hrtime.bigint();
 
-  constructor(readonly pid: number, public parent: ThreadGroup | undefined) {
+  /** SIGNAL_UNKILLABLE: a pid namespace's init ignores default-action signals from inside it. */
+  unkillable = false;
+  /** The pid namespace the process lives in (fixed for its life). */
+  readonly pidNs: PidNamespace;
+
+  constructor(readonly pid: number, public parent: ThreadGroup | undefined, pidNs?: PidNamespace) {
+    this.pidNs = pidNs ?? parent?.pidNs ?? DETACHED_PID_NS;
     this.pgid = parent?.pgid ?? pid;
     this.sid = parent?.sid ?? pid;
     this.sigactions = parent !== undefined
@@ -81,6 +88,9 @@ export class ThreadGroup {
     return this.tasks.values().next().value;
   }
 }
+
+/** For groups made outside the kernel (the control side's stand-in parent of exec'd processes). */
+const DETACHED_PID_NS = new PidNamespace(undefined, 0);
 
 /** Linux's defaults for a fresh init (RLIMIT_* order from <asm-generic/resource.h>). */
 function defaultRlimits(): Rlimit[] {

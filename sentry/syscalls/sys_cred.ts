@@ -1,6 +1,7 @@
 // Credentials: set*uid/set*gid, setgroups, setfsuid/setfsgid, capget/capset, with the
 // permission rules of credentials(7) and capabilities(7) inside the sandbox's user view.
 
+import { taskByVtid, vpid } from '../kernel/pid_namespace.js';
 import { E } from '../abi/errno.js';
 import { isErr } from '../abi/result.js';
 import { SYS } from '../abi/sysno.js';
@@ -168,7 +169,7 @@ function capHeader(t: Parameters<SyscallHandler>[0], hdr: number): { words: numb
 const sysCapget: SyscallHandler = (t, a) => {
   const h = capHeader(t, a.ptr(0));
   if (typeof h === 'number') return h;
-  const target = h.pid === 0 ? t : t.kernel.tasks.get(h.pid);
+  const target = h.pid === 0 ? t : h.pid > 0 ? taskByVtid(t, h.pid) : undefined;
   if (target === undefined) return -E.ESRCH;
   if (a.ptr(1) === 0) return 0;
   const c = target.creds;
@@ -188,7 +189,7 @@ const sysCapget: SyscallHandler = (t, a) => {
 const sysCapset: SyscallHandler = (t, a) => {
   const h = capHeader(t, a.ptr(0));
   if (typeof h === 'number') return h;
-  if (h.pid !== 0 && h.pid !== t.tid) return -E.EPERM;
+  if (h.pid !== 0 && h.pid !== vpid(t, t.tid)) return -E.EPERM;
   const b = t.mem.copyIn(a.ptr(1), 12 * h.words);
   if (isErr(b)) return -b.errno;
   const dv = new DataView(b.buffer, b.byteOffset, 12 * h.words);

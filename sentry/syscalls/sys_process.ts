@@ -9,6 +9,9 @@ import type { ThreadGroup } from '../kernel/thread_group.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
 import { interruptSignal } from '../kernel/signal_delivery.js';
 import { CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, makeSiginfo } from '../kernel/sigqueue.js';
+import { groupByVpid, rootId, vpid } from '../kernel/pid_namespace.js';
+import { cloneNamespaces, CLONE_NS_MASK, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER } from './sys_namespace.js';
+import { MountNamespace } from '../vfs/mount.js';
 
 const CLONE_VM = 0x100;
 const CLONE_FS = 0x200;
@@ -21,7 +24,6 @@ const CLONE_SETTLS = 0x80000;
 const CLONE_PARENT_SETTID = 0x100000;
 const CLONE_CHILD_CLEARTID = 0x200000;
 const CLONE_CHILD_SETTID = 0x1000000;
-const CLONE_NS_MASK = 0x7e020080; // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
 
 /**
  * clone(flags, stack, parent_tid, child_tid, tls): threads (CLONE_THREAD), new processes,
@@ -32,11 +34,11 @@ function doClone(t: Task, flags: number, stack: number, ptid: number, ctid: numb
   flags = flags & ~0xff;
   if ((flags & CLONE_THREAD) !== 0 && (flags & CLONE_SIGHAND) === 0) return -E.EINVAL;
   if ((flags & CLONE_SIGHAND) !== 0 && (flags & CLONE_VM) === 0) return -E.EINVAL;
-  if ((flags & CLONE_NS_MASK) !== 0) {
-    t.kernel.log(`clone: namespaces inside the sandbox are not supported yet (flags 0x${flags.toString(16)})`);
-    return -E.EPERM;
-  }
+  if ((flags & CLONE_THREAD) !== 0 && (flags & (CLONE_NEWPID | CLONE_NEWUSER)) !== 0) return -E.EINVAL;
+  if ((flags & CLONE_NEWNS) !== 0 && (flags & CLONE_FS) !== 0) return -E.EINVAL;
   if ((flags & CLONE_THREAD) !== 0) {
+    // A thread must live in its group's pid namespace (not one unshare(CLONE_NEWPID) prepared).
+    if (t.nsproxy.pidForChildren !== t.tg.pidNs || (flags & CLONE_NS_MASK) !== 0) return -E.EINVAL;
     // Threads share the group, memory, fd table and fs context (all Linux's threads do).
     if ((flags & (CLONE_FILES | CLONE_FS)) !== (CLONE_FILES | CLONE_FS)) {
       t.kernel.log(`clone(CLONE_THREAD) without CLONE_FILES|CLONE_FS is not supported (flags 0x${flags.toString(16)})`);
@@ -48,12 +50,13 @@ function doClone(t: Task, flags: number, stack: number, ptid: number, ctid: numb
     if ((flags & CLONE_SETTLS) !== 0) regs.set(REG.fs_base, tls);
     const th = t.kernel.cloneThread(t, regs);
     if (isErr(th)) return -th.errno;
-    if ((flags & CLONE_PARENT_SETTID) !== 0) t.mem.writeU32(ptid, th.tid);
-    if ((flags & CLONE_CHILD_SETTID) !== 0) th.mem.writeU32(ctid, th.tid);
+    const vtid = vpid(t, th.tid);
+    if ((flags & CLONE_PARENT_SETTID) !== 0) t.mem.writeU32(ptid, vtid);
+    if ((flags & CLONE_CHILD_SETTID) !== 0) th.mem.writeU32(ctid, vtid);
     if ((flags & CLONE_CHILD_CLEARTID) !== 0) th.clearChildTid = ctid;
     th.state = 'running';
     th.thread.resume();
-    return th.tid;
+    return vtid;
   }
   if ((flags & (CLONE_FILES | CLONE_FS)) !== 0 && (flags & CLONE_VM) === 0) {
     t.kernel.log(`clone: sharing fd tables or fs context between processes is not supported yet`);
@@ -63,18 +66,26 @@ function doClone(t: Task, flags: number, stack: number, ptid: number, ctid: numb
   regs.set(REG.rax, 0);
   if (stack !== 0) regs.set(REG.rsp, stack);
   if ((flags & CLONE_SETTLS) !== 0) regs.set(REG.fs_base, tls);
-  const child = t.kernel.forkProcess(t, (flags & CLONE_VM) !== 0, regs, exitSignal);
+  const ns = cloneNamespaces(t, flags);
+  if (isErr(ns)) return -ns.errno;
+  const child = t.kernel.forkProcess(t, (flags & CLONE_VM) !== 0, regs, exitSignal, ns.ns);
   if (isErr(child)) return -child.errno;
-  if ((flags & CLONE_PARENT_SETTID) !== 0) t.mem.writeU32(ptid, child.tid);
-  if ((flags & CLONE_CHILD_SETTID) !== 0) child.mem.writeU32(ctid, child.tid);
+  if (ns.mounts !== undefined) {
+    // The child's root and cwd move to the same places in its copy of the mount tree.
+    child.fs.root = MountNamespace.remap(child.fs.root, ns.mounts);
+    child.fs.cwd = MountNamespace.remap(child.fs.cwd, ns.mounts);
+  }
+  const childPid = vpid(t, child.tid);
+  if ((flags & CLONE_PARENT_SETTID) !== 0) t.mem.writeU32(ptid, childPid);
+  if ((flags & CLONE_CHILD_SETTID) !== 0) child.mem.writeU32(ctid, vpid(child, child.tid));
   if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearChildTid = ctid;
   child.state = 'running';
   child.thread.resume();
   if ((flags & CLONE_VFORK) !== 0) {
     // The parent sleeps until the child execs or exits: it shares our memory meanwhile.
-    return new Promise<void>((resolve) => (child.tg.vforkDone = resolve)).then(() => child.tid);
+    return new Promise<void>((resolve) => (child.tg.vforkDone = resolve)).then(() => childPid);
   }
-  return child.tid;
+  return childPid;
 }
 
 const sysClone: SyscallHandler = (t, a) => doClone(t, a.int(0) >>> 0, a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4));
@@ -226,14 +237,19 @@ function consume(t: Task, ev: WaitEvent, options: number): number {
   return 0xffff;
 }
 
+/** Which children a wait4 pid argument (in the caller's pid namespace) selects. */
 function pidMatch(t: Task, pid: number): Match {
-  if (pid > 0) return (c) => c.pid === pid;
+  if (pid > 0) {
+    const g = rootId(t, pid);
+    return (c) => c.pid === g;
+  }
   if (pid === -1) return () => true;
   if (pid === 0) {
     const pg = t.tg.pgid;
     return (c) => c.pgid === pg;
   }
-  return (c) => c.pgid === -pid;
+  const pg = rootId(t, -pid);
+  return (c) => c.pgid === pg;
 }
 
 /** wait4(pid, *status, options, *rusage): reaps a zombie child, or waits for one. */
@@ -249,6 +265,8 @@ const sysWait4: SyscallHandler = async (t, a) => {
     const ev = findEvent(t, match, options | WEXITED);
     if (ev === 'nochild') return -E.ECHILD;
     if (ev !== 'none') {
+      // The child's id as we see it, taken before reaping frees it.
+      const childPid = vpid(t, ev.child.pid);
       const status = consume(t, ev, options);
       if (statusAddr !== 0) {
         const w = t.mem.writeU32(statusAddr, status);
@@ -258,7 +276,7 @@ const sysWait4: SyscallHandler = async (t, a) => {
         const r = writeRusage(t, rusage, ev.kind === 'exited' ? ev.child.cpuNsAtExit + ev.child.childrenCpuNs : 0n);
         if (r < 0) return r;
       }
-      return ev.child.pid;
+      return childPid;
     }
     if ((options & WNOHANG) !== 0) return 0;
     if (!(await childEvent(t))) return -E.EINTR;
@@ -279,13 +297,15 @@ const sysWaitid: SyscallHandler = async (t, a) => {
   let match: Match;
   switch (idtype) {
     case P_ALL: match = () => true; break;
-    case P_PID:
+    case P_PID: {
       if (id <= 0) return -E.EINVAL;
-      match = (c) => c.pid === id;
+      const g = rootId(t, id);
+      match = (c) => c.pid === g;
       break;
+    }
     case P_PGID: {
       if (id < 0) return -E.EINVAL;
-      const pg = id === 0 ? t.tg.pgid : id;
+      const pg = id === 0 ? t.tg.pgid : rootId(t, id);
       match = (c) => c.pgid === pg;
       break;
     }
@@ -296,6 +316,7 @@ const sysWaitid: SyscallHandler = async (t, a) => {
     if (ev === 'nochild') return -E.ECHILD;
     if (ev !== 'none') {
       const c = ev.child;
+      const childPid = vpid(t, c.pid);
       const status = consume(t, ev, options);
       if (a.ptr(4) !== 0) {
         const r = writeRusage(t, a.ptr(4), ev.kind === 'exited' ? c.cpuNsAtExit + c.childrenCpuNs : 0n);
@@ -315,7 +336,7 @@ const sysWaitid: SyscallHandler = async (t, a) => {
           code = CLD_CONTINUED;
           st = 18; // SIGCONT
         }
-        const w = t.mem.copyOut(infop, makeSiginfo(SIGCHLD, { code, pid: c.pid, uid: 0, status: st }));
+        const w = t.mem.copyOut(infop, makeSiginfo(SIGCHLD, { code, pid: childPid, uid: 0, status: st }));
         if (isErr(w)) return -w.errno;
       }
       return 0;
@@ -331,12 +352,13 @@ const sysWaitid: SyscallHandler = async (t, a) => {
   }
 };
 
-const sysGetpid: SyscallHandler = (t) => t.pid;
-const sysGettid: SyscallHandler = (t) => t.tid;
-const sysGetppid: SyscallHandler = (t) => t.tg.parent?.pid ?? 0;
+// Ids as the caller's pid namespace sees them: a parent outside it is 0, as on Linux.
+const sysGetpid: SyscallHandler = (t) => vpid(t, t.pid);
+const sysGettid: SyscallHandler = (t) => vpid(t, t.tid);
+const sysGetppid: SyscallHandler = (t) => (t.tg.parent === undefined ? 0 : vpid(t, t.tg.parent.pid));
 const sysSetTidAddress: SyscallHandler = (t, a) => {
   t.clearChildTid = a.ptr(0);
-  return t.tid;
+  return vpid(t, t.tid);
 };
 const sysSetRobustList: SyscallHandler = (t, a) => {
   if (a.size(1) !== 24) return -E.EINVAL;
@@ -376,27 +398,30 @@ const sysArchPrctl: SyscallHandler = (t, a) => {
 
 const sysGetpgid: SyscallHandler = (t, a) => {
   const pid = a.int(0);
-  if (pid === 0) return t.tg.pgid;
-  const g = t.kernel.groups.get(pid);
-  return g === undefined ? -E.ESRCH : g.pgid;
+  if (pid === 0) return vpid(t, t.tg.pgid);
+  const g = pid < 0 ? undefined : groupByVpid(t, pid);
+  return g === undefined || g.reaped ? -E.ESRCH : vpid(t, g.pgid);
 };
-const sysGetpgrp: SyscallHandler = (t) => t.tg.pgid;
+const sysGetpgrp: SyscallHandler = (t) => vpid(t, t.tg.pgid);
 const sysGetsid: SyscallHandler = (t, a) => {
   const pid = a.int(0);
-  if (pid === 0) return t.tg.sid;
-  const g = t.kernel.groups.get(pid);
-  return g === undefined ? -E.ESRCH : g.sid;
+  if (pid === 0) return vpid(t, t.tg.sid);
+  const g = pid < 0 ? undefined : groupByVpid(t, pid);
+  return g === undefined || g.reaped ? -E.ESRCH : vpid(t, g.sid);
 };
 
 /** setpgid(pid, pgid): self or a child in the same session; a session leader cannot move. */
 const sysSetpgid: SyscallHandler = (t, a) => {
-  const pid = a.int(0) === 0 ? t.pid : a.int(0);
-  const pgid = a.int(1) === 0 ? pid : a.int(1);
-  if (pgid < 0) return -E.EINVAL;
-  const g = t.kernel.groups.get(pid);
-  if (g === undefined || (g !== t.tg && g.parent !== t.tg)) return -E.ESRCH;
+  const vp = a.int(0) === 0 ? vpid(t, t.pid) : a.int(0);
+  const vpg = a.int(1) === 0 ? vp : a.int(1);
+  if (vpg < 0) return -E.EINVAL;
+  const pid = rootId(t, vp);
+  const g = pid === undefined ? undefined : t.kernel.groups.get(pid);
+  if (pid === undefined || g === undefined || (g !== t.tg && g.parent !== t.tg)) return -E.ESRCH;
   if (g.sid !== t.tg.sid) return -E.EPERM;
   if (g.sid === g.pid) return -E.EPERM;
+  const pgid = rootId(t, vpg);
+  if (pgid === undefined) return -E.EPERM;
   if (pgid !== pid && ![...t.kernel.groups.values()].some((o) => o.pgid === pgid && o.sid === t.tg.sid)) return -E.EPERM;
   g.pgid = pgid;
   return 0;
@@ -408,7 +433,7 @@ const sysSetsid: SyscallHandler = (t) => {
   if (t.tg.pgid === t.pid) return -E.EPERM;
   t.tg.sid = t.pid;
   t.tg.pgid = t.pid;
-  return t.pid;
+  return vpid(t, t.pid);
 };
 
 export const processSyscalls: SyscallTable = {

@@ -14,6 +14,7 @@ import { SI_TKILL } from '../kernel/sigqueue.js';
 import type { Task } from '../kernel/task.js';
 import { atDeadline, type Deadline } from '../kernel/deadline.js';
 import type { ThreadGroup } from '../kernel/thread_group.js';
+import { groupByVpid, rootId, taskByVtid } from '../kernel/pid_namespace.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
 import { SignalFdFile } from '../fs/signalfd/signalfd.js';
 
@@ -146,13 +147,18 @@ const sysRtSigreturn: SyscallHandler = (t) => {
   return 0;
 };
 
+/** kill(2)'s targets; pids are the caller's namespace's, and only processes it sees count. */
 function killTargets(t: Task, pid: number): ThreadGroup[] {
   const k = t.kernel;
+  const ns = t.tg.pidNs;
   const live = (g: ThreadGroup | undefined): g is ThreadGroup => g !== undefined && !g.zombie && g.tasks.size > 0;
-  if (pid > 0) return [k.groups.get(pid)].filter(live);
-  if (pid === 0) return [...k.groups.values()].filter((g) => live(g) && g.pgid === t.tg.pgid);
-  if (pid === -1) return [...k.groups.values()].filter((g) => live(g) && g.pid !== 1 && g !== t.tg);
-  return [...k.groups.values()].filter((g) => live(g) && g.pgid === -pid);
+  const visible = (g: ThreadGroup): boolean => ns.idOf(g.pid) !== 0;
+  if (pid > 0) return [groupByVpid(t, pid)].filter(live);
+  if (pid === 0) return [...k.groups.values()].filter((g) => live(g) && visible(g) && g.pgid === t.tg.pgid);
+  // -1: everyone the caller sees but itself and its namespace's init.
+  if (pid === -1) return [...k.groups.values()].filter((g) => live(g) && ns.idOf(g.pid) > 1 && g !== t.tg);
+  const pg = rootId(t, -pid);
+  return [...k.groups.values()].filter((g) => live(g) && visible(g) && g.pgid === pg);
 }
 
 const CAP_KILL = 5;
@@ -180,15 +186,15 @@ const sysKill: SyscallHandler = (t, a) => {
   let sent = 0;
   for (const g of targets) {
     if (!maySignal(t, g, sig)) continue;
-    t.kernel.sendSignal(g, sig, t.kernel.userSiginfo(t, sig));
+    t.kernel.sendSignal(g, sig, t.kernel.userSiginfo(t, sig, undefined, g), t);
     sent++;
   }
   return sent > 0 ? 0 : -E.EPERM;
 };
 
 function taskFor(t: Task, tgid: number, tid: number): Task | undefined {
-  const task = t.kernel.tasks.get(tid);
-  if (task === undefined || task.state === 'dead' || (tgid > 0 && task.pid !== tgid)) return undefined;
+  const task = taskByVtid(t, tid);
+  if (task === undefined || task.state === 'dead' || (tgid > 0 && task.pid !== rootId(t, tgid))) return undefined;
   return task;
 }
 
@@ -198,7 +204,7 @@ function killThread(t: Task, tgid: number, tid: number, sig: number): number {
   const task = taskFor(t, tgid, tid);
   if (task === undefined) return -E.ESRCH;
   if (!maySignal(t, task.tg, sig)) return -E.EPERM;
-  t.kernel.sendSignalToTask(task, sig, t.kernel.userSiginfo(t, sig, SI_TKILL));
+  t.kernel.sendSignalToTask(task, sig, t.kernel.userSiginfo(t, sig, SI_TKILL, task.tg), t);
   return 0;
 }
 
@@ -223,12 +229,12 @@ const sysRtSigqueueinfo: SyscallHandler = (t, a) => {
   const pid = a.int(0);
   const sig = a.int(1);
   if (sig < 0 || sig > 64) return -E.EINVAL;
-  const g = t.kernel.groups.get(pid);
+  const g = pid > 0 ? groupByVpid(t, pid) : undefined;
   if (g === undefined || g.zombie) return -E.ESRCH;
   const info = userInfo(t, a.ptr(2), sig, g);
   if (typeof info === 'number') return info;
   if (!maySignal(t, g, sig)) return -E.EPERM;
-  const r = t.kernel.sendSignal(g, sig, info);
+  const r = t.kernel.sendSignal(g, sig, info, t);
   return isErr(r) ? -r.errno : 0;
 };
 
@@ -243,7 +249,7 @@ const sysRtTgsigqueueinfo: SyscallHandler = (t, a) => {
   const info = userInfo(t, a.ptr(3), sig, task.tg);
   if (typeof info === 'number') return info;
   if (!maySignal(t, task.tg, sig)) return -E.EPERM;
-  const r = t.kernel.sendSignalToTask(task, sig, info);
+  const r = t.kernel.sendSignalToTask(task, sig, info, t);
   return isErr(r) ? -r.errno : 0;
 };
 

@@ -3,6 +3,7 @@
 // getsockname, getpeername, getsockopt, setsockopt. They decode user memory and call the
 // SocketFile of the fd; the families live in sentry/socket.
 
+import { rootId, vpid } from '../kernel/pid_namespace.js';
 import { E } from '../abi/errno.js';
 import type { SyscallArgs } from '../abi/regs.js';
 import { err, isErr, type MaybePromise, type Result } from '../abi/result.js';
@@ -312,11 +313,12 @@ function readControl(t: Task, s: SocketFile, addr: number, len: number): Result<
         const me = t.creds;
         // Linux's scm_check_creds: your own ids unless privileged (the sandbox's root is).
         const privileged = me.euid === 0;
-        const okPid = cr.pid === t.pid || privileged;
+        const okPid = cr.pid === vpid(t, t.pid) || privileged;
         const okUid = privileged || cr.uid === me.uid || cr.uid === me.euid || cr.uid === me.suid;
         const okGid = privileged || cr.gid === me.gid || cr.gid === me.egid || cr.gid === me.sgid;
         if (!okPid || !okUid || !okGid) return fail(E.EPERM);
-        c.creds = cr;
+        // Kept as a root-namespace id; the receiver sees it in its own namespace.
+        c.creds = { ...cr, pid: cr.pid > 0 ? rootId(t, cr.pid) ?? 0 : cr.pid };
       } else {
         return fail(E.EINVAL);
       }
@@ -341,7 +343,7 @@ function writeControl(t: Task, s: SocketFile, addr: number, cap: number, c: Cont
     else {
       const body = new Uint8Array(12);
       const bv = new DataView(body.buffer);
-      bv.setInt32(0, c.creds.pid, true);
+      bv.setInt32(0, c.creds.pid > 0 ? vpid(t, c.creds.pid) : c.creds.pid, true);
       bv.setUint32(4, c.creds.uid, true);
       bv.setUint32(8, c.creds.gid, true);
       const n = Math.min(full, cap - off);

@@ -2,6 +2,7 @@
 // a walk goes, each remembering its parent so that ".." and getcwd follow the path that
 // was walked, the way Linux's dcache does.
 
+import { allocNsIno } from '../kernel/namespaces.js';
 import type { Filesystem, Inode } from './inode.js';
 
 export class Dentry {
@@ -25,6 +26,8 @@ export class Mount {
   flags = 0;
   /** Where the mount's root lies in its filesystem ("/" unless a bind of a subdirectory), for mountinfo. */
   rootPath = '/';
+  /** The mount namespace whose tree this mount is in (a parentless mount starts its own). */
+  ns: MountNamespace;
   constructor(
     readonly fs: Filesystem,
     /** The mount this one is mounted on (null for the root mount). */
@@ -37,6 +40,66 @@ export class Mount {
     rootInode?: Inode,
   ) {
     this.root = new Dentry('/', null, rootInode ?? fs.root());
+    this.ns = parent?.ns ?? new MountNamespace(allocNsIno(), this);
+  }
+}
+
+/** Key of the mount attached at (parent mount, mountpoint inode) in a namespace's table. */
+export function mountKey(m: Mount, inode: Inode): string {
+  return `${m.id}\0${inode.key}`;
+}
+
+/** Linux's usual inode number of the initial mount namespace. */
+export const INIT_MNT_NS_INO = 4026531841;
+
+/**
+ * A mount namespace: its own tree of mounts. Walks stay in the namespace of the mount they
+ * are on, so a task sees the tree its root and cwd belong to. Propagation is always private.
+ */
+export class MountNamespace {
+  readonly kind = 'mnt' as const;
+  /** Mounts keyed by mountKey(parent mount, mountpoint inode). */
+  readonly mounts = new Map<string, Mount>();
+  /** A mount stacked on another at the same place: the one it hides. */
+  readonly hidden = new Map<Mount, Mount>();
+
+  constructor(readonly ino: number, public root: Mount) {
+    root.ns = this;
+  }
+
+  /** CLONE_NEWNS: a copy of the whole tree (new mount objects); map takes old mounts to copies. */
+  copy(ino: number): { ns: MountNamespace; map: Map<Mount, Mount> } {
+    const map = new Map<Mount, Mount>();
+    const dup = (m: Mount): Mount => {
+      const have = map.get(m);
+      if (have !== undefined) return have;
+      const c = new Mount(m.fs, m.parent === null ? null : dup(m.parent), m.mountpoint, m.readOnly, m.root.inode);
+      c.flags = m.flags;
+      c.rootPath = m.rootPath;
+      map.set(m, c);
+      return c;
+    };
+    const ns = new MountNamespace(ino, dup(this.root));
+    for (const [key, m] of this.mounts) {
+      const c = dup(m);
+      c.ns = ns;
+      ns.mounts.set(c.parent !== null && c.mountpoint !== null ? mountKey(c.parent, c.mountpoint.inode) : key, c);
+    }
+    for (const [m, under] of this.hidden) {
+      const c = dup(m);
+      const u = dup(under);
+      c.ns = ns;
+      u.ns = ns;
+      ns.hidden.set(c, u);
+    }
+    for (const c of map.values()) c.ns = ns;
+    return { ns, map };
+  }
+
+  /** A location in this namespace's copy of the tree (same place, copied mount). */
+  static remap(loc: Location, map: Map<Mount, Mount>): Location {
+    const m = map.get(loc.mount);
+    return m === undefined ? loc : { mount: m, dentry: loc.dentry };
   }
 }
 

@@ -14,7 +14,7 @@ import { fsnotify, fsnotifyChild, fsnotifySelf, IN, moveCookie } from './fsnotif
 import type { FileDescription } from './file.js';
 import { FsContext } from './fs_context.js';
 import type { Filesystem, Inode, SetAttr } from './inode.js';
-import { Dentry, MNT, Mount, sameLocation, type Location } from './mount.js';
+import { Dentry, INIT_MNT_NS_INO, MNT, Mount, MountNamespace, mountKey, sameLocation, type Location } from './mount.js';
 import { CAP, capable, permits, type FsCreds } from './permissions.js';
 import { ST, type Stat, type Statfs } from './stat.js';
 
@@ -52,23 +52,18 @@ const OPEN_ONLY_FLAGS = O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC;
 
 export class Vfs {
   readonly rootMount: Mount;
-  /** Mounts keyed by mountKey(parent mount, mountpoint inode). */
-  private readonly mounts = new Map<string, Mount>();
-  /** A mount stacked on another at the same place: the one it hides. */
-  private readonly hidden = new Map<Mount, Mount>();
+  /** The initial mount namespace (boot's and init's); others are copies made by unshare/clone. */
+  readonly initMountNs: MountNamespace;
 
   /** rootFs becomes "/"; readOnly makes the whole root mount read-only. */
   constructor(rootFs: Filesystem, opts: { readOnly?: boolean } = {}) {
     this.rootMount = new Mount(rootFs, null, null, opts.readOnly ?? rootFs.readOnly);
+    this.initMountNs = new MountNamespace(INIT_MNT_NS_INO, this.rootMount);
   }
 
   /** "/" of the mount tree: init's root and cwd. */
   rootLocation(): Location {
     return { mount: this.rootMount, dentry: this.rootMount.root };
-  }
-
-  private static mountKey(m: Mount, inode: Inode): string {
-    return `${m.id}\0${inode.key}`;
   }
 
   /**
@@ -95,10 +90,12 @@ export class Vfs {
     const m = new Mount(fs, at.mount, at.dentry, opts.readOnly, opts.rootInode);
     m.flags = opts.flags ?? 0;
     m.rootPath = opts.rootPath ?? '/';
-    const key = Vfs.mountKey(at.mount, at.dentry.inode);
-    const under = this.mounts.get(key);
-    if (under !== undefined) this.hidden.set(m, under);
-    this.mounts.set(key, m);
+    const ns = at.mount.ns;
+    m.ns = ns;
+    const key = mountKey(at.mount, at.dentry.inode);
+    const under = ns.mounts.get(key);
+    if (under !== undefined) ns.hidden.set(m, under);
+    ns.mounts.set(key, m);
     return m;
   }
 
@@ -109,25 +106,28 @@ export class Vfs {
 
   /** umount2: detaches m; EBUSY if other mounts sit on it (unless detach, which takes them too). */
   umount(m: Mount, detach: boolean): Result<void> {
-    if (m === this.rootMount || m.mountpoint === null || m.parent === null) return err(E.EINVAL);
-    const children = [...this.mounts.values()].filter((c) => c.parent === m);
+    const ns = m.ns;
+    if (m === ns.root || m.mountpoint === null || m.parent === null) return err(E.EINVAL);
+    const children = [...ns.mounts.values()].filter((c) => c.parent === m);
     if (children.length > 0 && !detach) return err(E.EBUSY);
     for (const c of children) this.umount(c, true);
-    const key = Vfs.mountKey(m.parent, m.mountpoint.inode);
-    if (this.mounts.get(key) !== m) return err(E.EINVAL);
-    const under = this.hidden.get(m);
-    if (under !== undefined) this.mounts.set(key, under);
-    else this.mounts.delete(key);
-    this.hidden.delete(m);
+    const key = mountKey(m.parent, m.mountpoint.inode);
+    if (ns.mounts.get(key) !== m) return err(E.EINVAL);
+    const under = ns.hidden.get(m);
+    if (under !== undefined) ns.mounts.set(key, under);
+    else ns.mounts.delete(key);
+    ns.hidden.delete(m);
     return undefined;
   }
 
   /** Follows mounts stacked on loc down to the topmost one's root. */
   private crossMounts(loc: Location): Location {
-    let m = this.mounts.get(Vfs.mountKey(loc.mount, loc.dentry.inode));
+    // The table of the namespace the walk is in: another namespace's mounts stay invisible.
+    const table = loc.mount.ns.mounts;
+    let m = table.get(mountKey(loc.mount, loc.dentry.inode));
     while (m !== undefined) {
       loc = { mount: m, dentry: m.root };
-      m = this.mounts.get(Vfs.mountKey(loc.mount, loc.dentry.inode));
+      m = table.get(mountKey(loc.mount, loc.dentry.inode));
     }
     return loc;
   }
@@ -369,8 +369,8 @@ export class Vfs {
   }
 
   /** Every mount, parents before children (for /proc/[pid]/mounts and mountinfo). */
-  mountList(): Mount[] {
-    const all = [this.rootMount, ...this.mounts.values(), ...this.hidden.values()];
+  mountList(ns: MountNamespace = this.initMountNs): Mount[] {
+    const all = [ns.root, ...ns.mounts.values(), ...ns.hidden.values()];
     const depth = (m: Mount): number => (m.parent === null ? 0 : 1 + depth(m.parent));
     return all.sort((a, b) => depth(a) - depth(b) || a.id - b.id);
   }

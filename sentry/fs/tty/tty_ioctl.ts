@@ -1,6 +1,7 @@
 // The terminal ioctls both sides of a pty answer (termios, window size, queue sizes,
 // flushing), and the session/job-control ones only the program side answers.
 
+import { rootId, vpid } from '../../kernel/pid_namespace.js';
 import { E } from '../../abi/errno.js';
 import { err, isErr, type Result } from '../../abi/result.js';
 import { SIG } from '../../kernel/signals.js';
@@ -154,16 +155,17 @@ export function ttySessionIoctl(t: Task, tty: Tty, cmd: number, arg: number): Re
     }
     case TIOC.TIOCGPGRP:
       if (!isControllingTty(t, tty) || tty.session === undefined) return err(E.ENOTTY);
-      return putU32(t, arg, tty.session.fgPgrp);
+      return putU32(t, arg, vpid(t, tty.session.fgPgrp));
     case TIOC.TIOCSPGRP: {
       const v = t.mem.readU32(arg);
       if (isErr(v)) return v;
-      const r = setForeground(t, tty, v | 0);
+      // The group is named in the caller's pid namespace (0, which no group has, if it has none).
+      const r = setForeground(t, tty, (v | 0) < 0 ? v | 0 : rootId(t, v | 0) ?? 0);
       return isErr(r) ? r : 0;
     }
     case TIOC.TIOCGSID:
       if (!isControllingTty(t, tty) || tty.session === undefined) return err(E.ENOTTY);
-      return putU32(t, arg, tty.session.sid);
+      return putU32(t, arg, vpid(t, tty.session.sid));
     case TIOC.FIONREAD:
       return putU32(t, arg, tty.readableBytes);
     default:

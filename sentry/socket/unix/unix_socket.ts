@@ -4,6 +4,7 @@
 // unread bytes count against its SO_SNDBUF; a datagram receiver queues at most
 // max_dgram_qlen + 1 messages, as Linux does.
 
+import { vpid } from '../../kernel/pid_namespace.js';
 import { E } from '../../abi/errno.js';
 import { err, isErr, type MaybePromise, type Result } from '../../abi/result.js';
 import type { Task } from '../../kernel/task.js';
@@ -599,12 +600,13 @@ export class UnixSocket extends SocketFile {
     return m;
   }
 
-  protected override familyGetsockopt(_t: Task, level: number, name: number): Result<Uint8Array> | null {
+  protected override familyGetsockopt(t: Task, level: number, name: number): Result<Uint8Array> | null {
     if (level === SOL.SOCKET && name === SO.PEERCRED) {
       const c = this.peerCred ?? NO_PEER;
       const b = new Uint8Array(12);
       const v = new DataView(b.buffer);
-      v.setInt32(0, c.pid, true);
+      // The peer's pid as the caller's pid namespace sees it (0 if outside).
+      v.setInt32(0, c.pid > 0 ? vpid(t, c.pid) : c.pid, true);
       v.setUint32(4, c.uid, true);
       v.setUint32(8, c.gid, true);
       return b;
