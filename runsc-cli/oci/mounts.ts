@@ -36,6 +36,8 @@ export function planMounts(cfg: OciConfig, log: (line: string) => void): RootMou
       const bytes = size === undefined ? undefined : parseSize(size);
       if (size !== undefined && bytes === undefined) return `${where}: bad size "${size}"`;
       plan.push({ kind: 'tmpfs', destination: m.destination, sizeBytes: bytes });
+    } else if (m.type === 'mqueue') {
+      plan.push({ kind: 'mqueue', destination: m.destination });
     } else {
       const builtin = ['/proc', '/sys', '/dev', '/dev/pts'].includes(m.destination);
       log(`${where}: ${m.type} ${builtin ? 'is provided by the Sentry' : 'is not available in the sandbox yet; skipped'}`);

@@ -5,12 +5,14 @@
 //                               /etc/hosts, /etc/resolv.conf, /etc/hostname this way);
 //   tmpfs                    -> a Sentry tmpfs (size= honoured);
 //   proc, sysfs, devpts, and tmpfs on /dev -> the Sentry's own, already mounted;
-//   mqueue, cgroup           -> nothing yet (logged).
+//   mqueue                   -> the sandbox IPC namespace's mqueue filesystem;
+//   cgroup                   -> nothing yet (logged).
 
 import { E } from '../abi/errno.js';
 import { isErr, type Result } from '../abi/result.js';
 import { Credentials } from '../kernel/credentials.js';
 import { goferFilesystem } from '../fs/gofer/mount_gofer.js';
+import { initialMqueue } from '../kernel/ipc/registry.js';
 import type { GoferMounter } from './gofer_broker.js';
 import { TmpFs } from '../fs/tmpfs/tmpfs.js';
 import { O } from '../vfs/constants.js';
@@ -22,7 +24,8 @@ import type { Vfs, PathCtx } from '../vfs/vfs.js';
 export type RootMount =
   | { kind: 'dir'; source: string; destination: string; readOnly: boolean }
   | { kind: 'file'; data: Uint8Array; mode: number; destination: string }
-  | { kind: 'tmpfs'; destination: string; sizeBytes?: number };
+  | { kind: 'tmpfs'; destination: string; sizeBytes?: number }
+  | { kind: 'mqueue'; destination: string };
 
 /** Makes every missing directory of path (mkdir -p) under ctx's root, as root. */
 export async function mkdirAll(vfs: Vfs, ctx: PathCtx, path: string): Promise<Result<void>> {
@@ -66,6 +69,7 @@ export async function mountUnder(vfs: Vfs, ctx: PathCtx, path: string, fs: Files
  */
 export async function buildRoot(
   vfs: Vfs, mounts: RootMount[], log: (line: string) => void, root: Location = vfs.rootLocation(), mountGofer: GoferMounter = goferFilesystem,
+  mqueue: () => Filesystem = () => initialMqueue,
 ): Promise<string | undefined> {
   const ctx: PathCtx = { fs: new FsContext(root, root, 0o022), creds: new Credentials() };
   for (const m of mounts) {
@@ -76,6 +80,11 @@ export async function buildRoot(
       const w = await writeFile(vfs, ctx, m.destination, m.data, m.mode);
       if (isErr(w)) return `cannot place ${m.destination}: errno ${w.errno}`;
       log(`mount ${m.destination}: host file copied in`);
+      continue;
+    }
+    if (m.kind === 'mqueue') {
+      const r = await mountUnder(vfs, ctx, m.destination, mqueue(), false);
+      if (isErr(r)) return `cannot mount mqueue on ${m.destination}: errno ${r.errno}`;
       continue;
     }
     const fs = m.kind === 'tmpfs' ? new TmpFs(m.sizeBytes !== undefined ? { sizeBytes: m.sizeBytes } : {}) : await mountGofer(m.source, { readOnly: m.readOnly, log });

@@ -51,7 +51,8 @@ function parseCaps(v: unknown): WireCaps | undefined | string {
 export type WireMount =
   | { kind: 'dir'; source: string; destination: string; readOnly: boolean }
   | { kind: 'file'; data: string; mode: number; destination: string }
-  | { kind: 'tmpfs'; destination: string; sizeBytes?: number };
+  | { kind: 'tmpfs'; destination: string; sizeBytes?: number }
+  | { kind: 'mqueue'; destination: string };
 
 export type Request =
   | { op: 'start' }
@@ -144,6 +145,7 @@ export function parseRequest(v: unknown): Request | string {
         if (!isObj(m) || typeof m.destination !== 'string' || !m.destination.startsWith('/')) return 'container: bad mount';
         if (m.kind === 'dir' && typeof m.source === 'string') mounts.push({ kind: 'dir', source: m.source, destination: m.destination, readOnly: m.readOnly === true });
         else if (m.kind === 'file' && typeof m.data === 'string' && isId(m.mode)) mounts.push({ kind: 'file', data: m.data, mode: m.mode, destination: m.destination });
+        else if (m.kind === 'mqueue') mounts.push({ kind: 'mqueue', destination: m.destination });
         else if (m.kind === 'tmpfs') mounts.push({ kind: 'tmpfs', destination: m.destination, sizeBytes: isId(m.sizeBytes) ? m.sizeBytes : undefined });
         else return 'container: bad mount';
       }

@@ -54,6 +54,8 @@ export function createDevFs(devpts: DevptsFs = new DevptsFs()): SyntheticFs {
   root.children.set('ptmx', new PtmxNode(fs, devpts, 0o666));
   root.addDir('pts');
   root.addDir('shm', 0o1777);
+  // Where an OCI config's mqueue mount goes (devfs is read-only: the mount point must exist).
+  root.addDir('mqueue', 0o1777);
   root.addSymlink('fd', '/proc/self/fd');
   root.addSymlink('stdin', '/proc/self/fd/0');
   root.addSymlink('stdout', '/proc/self/fd/1');
