@@ -24,6 +24,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+/* Frames per recvmmsg/sendmmsg call. */
+#define BATCH_MAX 256
+
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
@@ -292,6 +295,151 @@ static napi_value net_no_addr_gen6(napi_env env, napi_callback_info info) {
   return num(env, nl_route_ack(&req, req.h.nlmsg_len));
 }
 
+/* A typed array or Buffer argument and its length in bytes (NULL and a->bad when neither). */
+static void *arg_buf_len(args_t *a, size_t i, size_t *len) {
+  void *data = NULL;
+  *len = 0;
+  if (i >= a->argc) { a->bad = 1; return NULL; }
+  bool is_ta = false;
+  napi_is_typedarray(a->env, a->argv[i], &is_ta);
+  if (is_ta) {
+    napi_typedarray_type type;
+    size_t n, off;
+    napi_value ab;
+    if (napi_get_typedarray_info(a->env, a->argv[i], &type, &n, &data, &ab, &off) != napi_ok) { a->bad = 1; return NULL; }
+    size_t esz = (type == napi_int32_array || type == napi_uint32_array) ? 4 : (type == napi_uint8_array || type == napi_int8_array) ? 1 : 0;
+    if (esz == 0) { a->bad = 1; return NULL; }
+    *len = n * esz;
+    return data;
+  }
+  bool is_buf = false;
+  napi_is_buffer(a->env, a->argv[i], &is_buf);
+  if (!is_buf || napi_get_buffer_info(a->env, a->argv[i], &data, len) != napi_ok) { a->bad = 1; return NULL; }
+  return data;
+}
+
+/*
+ * netRouteDump(family, out: Uint8Array) -> bytes or -errno: the thread's namespace's routing
+ * table as the kernel's RTM_GETROUTE dump (netlink messages, NLMSG_DONE excluded), so the
+ * boot learns routes without reading a host path. -ENOBUFS when out is too small.
+ */
+static napi_value net_route_dump(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int64_t family = arg_i64(&A, 0);
+  size_t cap = 0;
+  uint8_t *out = arg_buf_len(&A, 1, &cap);
+  CHECK();
+  if (family != AF_INET && family != AF_INET6) return num(env, -EINVAL);
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return num(env, -errno);
+  struct timeval tv = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct {
+    struct nlmsghdr h;
+    struct rtmsg r;
+  } req;
+  memset(&req, 0, sizeof req);
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+  req.h.nlmsg_type = RTM_GETROUTE;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = 1;
+  req.r.rtm_family = (unsigned char)family;
+  size_t used = 0;
+  int r = 0;
+  if (send(fd, &req, req.h.nlmsg_len, 0) < 0) r = -errno;
+  char buf[32768];
+  while (r == 0) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) { r = -errno; break; }
+    int done = 0;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+        r = e < 0 ? e : -EPROTO;
+        break;
+      }
+      if (NLMSG_ALIGN(h->nlmsg_len) > cap - used) { r = -ENOBUFS; break; }
+      memcpy(out + used, h, h->nlmsg_len);
+      used += NLMSG_ALIGN(h->nlmsg_len);
+    }
+    if (done) break;
+  }
+  close(fd);
+  return num(env, r < 0 ? r : (double)used);
+}
+
+/*
+ * netPacketRecvBatch(fd, buf, lens: Int32Array) -> frames read (0 when none is waiting) or
+ * -errno. buf is split into lens.length equal slots, one frame each (recvmmsg, MSG_DONTWAIT);
+ * lens[i] gets frame i's length. One call drains a burst that a single read would take
+ * frame by frame.
+ */
+static napi_value net_packet_recv_batch(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int64_t fd = arg_i64(&A, 0);
+  size_t blen = 0, nlens = 0;
+  uint8_t *buf = arg_buf_len(&A, 1, &blen);
+  int32_t *lens = arg_buf_len(&A, 2, &nlens);
+  CHECK();
+  nlens /= sizeof(int32_t);
+  if (fd < 0 || fd > 0x7fffffff || nlens == 0 || nlens > BATCH_MAX || blen / nlens < 64) return num(env, -EINVAL);
+  size_t slot = blen / nlens;
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iov[BATCH_MAX];
+  memset(msgs, 0, sizeof msgs[0] * nlens);
+  for (size_t i = 0; i < nlens; i++) {
+    iov[i].iov_base = buf + i * slot;
+    iov[i].iov_len = slot;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int n = recvmmsg((int)fd, msgs, (unsigned)nlens, MSG_DONTWAIT, NULL);
+  if (n < 0) return num(env, errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno);
+  for (int i = 0; i < n; i++) lens[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)msgs[i].msg_len;
+  return num(env, n);
+}
+
+/*
+ * netPacketSendBatch(fd, buf, lens: Int32Array, count) -> frames sent or -errno: the first
+ * count frames, laid end to end in buf with lengths lens[i], in one sendmmsg.
+ */
+static napi_value net_packet_send_batch(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int64_t fd = arg_i64(&A, 0);
+  size_t blen = 0, nlens = 0;
+  uint8_t *buf = arg_buf_len(&A, 1, &blen);
+  int32_t *lens = arg_buf_len(&A, 2, &nlens);
+  int64_t count = arg_i64(&A, 3);
+  CHECK();
+  nlens /= sizeof(int32_t);
+  if (fd < 0 || fd > 0x7fffffff || count < 0 || (size_t)count > nlens || count > BATCH_MAX) return num(env, -EINVAL);
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iov[BATCH_MAX];
+  size_t off = 0;
+  memset(msgs, 0, sizeof msgs[0] * (size_t)count);
+  for (int64_t i = 0; i < count; i++) {
+    if (lens[i] < 0 || (size_t)lens[i] > blen - off) return num(env, -EINVAL);
+    iov[i].iov_base = buf + off;
+    iov[i].iov_len = (size_t)lens[i];
+    off += (size_t)lens[i];
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int sent = 0;
+  while (sent < count) {
+    int n = sendmmsg((int)fd, msgs + sent, (unsigned)(count - sent), MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      /* A full device queue (ENOBUFS/EAGAIN) drops the rest, as a NIC would. */
+      return num(env, sent > 0 ? sent : -errno);
+    }
+    if (n == 0) break;
+    sent += n;
+  }
+  return num(env, sent);
+}
+
 void tsv_register_net(napi_env env, napi_value exports) {
   EXPORT("netEnter", net_enter);
   EXPORT("netLeave", net_leave);
@@ -300,4 +448,7 @@ void tsv_register_net(napi_env env, napi_value exports) {
   EXPORT("netNoAddrGen6", net_no_addr_gen6);
   EXPORT("netPacketOpen", net_packet_open);
   EXPORT("netOffloadOff", net_offload_off);
+  EXPORT("netPacketRecvBatch", net_packet_recv_batch);
+  EXPORT("netPacketSendBatch", net_packet_send_batch);
+  EXPORT("netRouteDump", net_route_dump);
 }

@@ -3,6 +3,7 @@
 
 import type { MacAddr } from './addr.js';
 import { rd16, wr16 } from './bytes.js';
+import { prepend } from './headroom.js';
 
 export const ETH_HLEN = 14;
 export const ETHERTYPE_IPV4 = 0x0800;
@@ -28,10 +29,9 @@ export function parseEthernet(frame: Uint8Array): EthernetFrame | null {
 }
 
 export function buildEthernet(dst: MacAddr, src: MacAddr, etherType: number, payload: Uint8Array): Uint8Array {
-  const f = new Uint8Array(ETH_HLEN + payload.length);
+  const f = prepend(payload, ETH_HLEN);
   f.set(dst.subarray(0, 6), 0);
   f.set(src.subarray(0, 6), 6);
   wr16(f, 12, etherType);
-  f.set(payload, ETH_HLEN);
   return f;
 }

@@ -2,6 +2,7 @@
 
 import { rd16, rd32, wr16, wr32 } from './bytes.js';
 import { checksum, verifyChecksum } from './checksum.js';
+import { prepend } from './headroom.js';
 
 export const IPV4_MIN_HLEN = 20;
 export const IPPROTO_ICMP = 1;
@@ -83,7 +84,7 @@ export interface Ipv4BuildOptions {
 }
 
 export function buildIpv4(o: Ipv4BuildOptions, payload: Uint8Array): Uint8Array {
-  const b = new Uint8Array(IPV4_MIN_HLEN + payload.length);
+  const b = prepend(payload, IPV4_MIN_HLEN);
   b[0] = 0x45;
   b[1] = o.tos ?? 0;
   wr16(b, 2, b.length);
@@ -94,7 +95,6 @@ export function buildIpv4(o: Ipv4BuildOptions, payload: Uint8Array): Uint8Array 
   wr32(b, 12, o.src);
   wr32(b, 16, o.dst);
   wr16(b, 10, checksum(b, 0, IPV4_MIN_HLEN));
-  b.set(payload, IPV4_MIN_HLEN);
   return b;
 }
 

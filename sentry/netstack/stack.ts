@@ -372,21 +372,32 @@ export class Stack implements NetworkLayer {
     try {
       return fn();
     } finally {
-      for (let i = 0; i < this.inbox.length; i++) {
-        if (i >= MAX_FRAMES_PER_BATCH) {
-          // A runaway loopback exchange (an ACK war) must not wedge the Sentry.
-          this.stats.linkDropped += this.inbox.length - i;
+      let n = 0;
+      for (;;) {
+        for (let i = 0; i < this.inbox.length; i++, n++) {
+          if (n >= MAX_FRAMES_PER_BATCH) {
+            // A runaway loopback exchange (an ACK war) must not wedge the Sentry.
+            this.stats.linkDropped += this.inbox.length - i;
+            break;
+          }
+          const x = this.inbox[i];
+          try {
+            this.processFrame(x.nic, x.frame);
+          } catch {
+            // Kernel code must not die on input; a throw here is a bug, counted for tests.
+            this.internalErrors++;
+          }
+        }
+        this.inbox = [];
+        // ACKs owed for what was just taken in; on loopback they are more input.
+        const acked = this.tcp.flushAcks();
+        if (!this.inet6.tcp.flushAcks() && !acked) break;
+        if (n >= MAX_FRAMES_PER_BATCH) {
+          this.stats.linkDropped += this.inbox.length;
+          this.inbox = [];
           break;
         }
-        const x = this.inbox[i];
-        try {
-          this.processFrame(x.nic, x.frame);
-        } catch {
-          // Kernel code must not die on input; a throw here is a bug, counted for tests.
-          this.internalErrors++;
-        }
       }
-      this.inbox = [];
       this.draining = false;
     }
   }

@@ -10,6 +10,7 @@ import { EV_ERR, EV_IN, EV_OUT, Notifier, type ReadinessListener } from './event
 import { IPPROTO_UDP } from './ipv4.js';
 import type { NetworkLayer } from './network.js';
 import { PortTable, type PortOwner } from './ports.js';
+import { allocWithHeadroom } from './headroom.js';
 
 export const UDP_HLEN = 8;
 export const UDP_MAX_PAYLOAD = 65507;
@@ -33,7 +34,7 @@ export function buildUdp(
   src: Ipv4Addr, dst: Ipv4Addr, srcPort: number, dstPort: number, payload: Uint8Array, pseudo: PseudoHeaderSum = pseudoHeaderSum,
 ): Uint8Array {
   const len = UDP_HLEN + payload.length;
-  const b = new Uint8Array(len);
+  const b = allocWithHeadroom(len);
   wr16(b, 0, srcPort);
   wr16(b, 2, dstPort);
   wr16(b, 4, len);

@@ -3,14 +3,15 @@
 // /30 that the run itself creates (10.200.0.0/16) is used. Needs root, ip(8), python3, curl
 // and iperf3; skipped otherwise.
 
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUSYBOX, ENV, TSVISOR } from './helpers.js';
+import { BUSYBOX } from './helpers.js';
+import { NetRun } from './net_run.js';
 
 const PY = '/usr/bin/python3';
 const usable = process.getuid?.() === 0 && ['/usr/sbin/ip', PY, '/usr/bin/curl'].every((p) => existsSync(p));
@@ -22,34 +23,7 @@ function script(name: string, body: string): string {
   return p;
 }
 
-/** A sandbox run with --network=sandbox whose stdout lines can be awaited. */
-class Run {
-  readonly child: ChildProcessWithoutNullStreams;
-  private out = '';
-  err = '';
-  readonly exited: Promise<number>;
-  constructor(argv: string[]) {
-    this.child = spawn(process.execPath, [TSVISOR, 'do', '--network=sandbox', '--', ...argv], { env: ENV });
-    this.child.stdout.on('data', (d: Buffer) => (this.out += d.toString()));
-    this.child.stderr.on('data', (d: Buffer) => (this.err += d.toString()));
-    this.exited = new Promise((res) => this.child.on('close', (code) => res(code ?? -1)));
-  }
-  get stdout(): string {
-    return this.out;
-  }
-  /** The first stdout line starting with prefix (its remaining words). */
-  async line(prefix: string, timeoutMs = 30_000): Promise<string[]> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const l = this.out.split('\n').find((x) => x.startsWith(prefix + ' '));
-      if (l !== undefined) return l.slice(prefix.length + 1).trim().split(/\s+/);
-      if (Date.now() > end) throw new Error(`no "${prefix}" line; stdout: ${this.out} stderr: ${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-const runs: Run[] = [];
+const runs: NetRun[] = [];
 afterEach(() => {
   // SIGTERM lets the CLI remove the namespace and the NAT rule it made.
   for (const r of runs.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGTERM');
@@ -58,8 +32,8 @@ afterEach(() => {
 /** Every sandbox this file started, for the final check that each cleaned up. */
 const startedPids: number[] = [];
 
-function start(argv: string[]): Run {
-  const r = new Run(argv);
+function start(argv: string[]): NetRun {
+  const r = new NetRun('sandbox', argv);
   runs.push(r);
   if (r.child.pid !== undefined) startedPids.push(r.child.pid);
   return r;
@@ -187,6 +161,31 @@ srv.handle_request()
 
 const GATEWAY = `gw=$(${BUSYBOX} ip route | ${BUSYBOX} awk '/default/ {print $3}'); echo "GW $gw"`;
 
+// One server on "[::]" (IPV6_V6ONLY off): it answers the host over IPv4 and over IPv6, and
+// reports each client's address as the socket saw it. Also prints the IPv6 routing table.
+const SERVER_DUAL = script('serve_dual.py', `
+import http.server, socket, subprocess
+out = subprocess.run(["${BUSYBOX}", "ip", "addr", "show", "eth0"], capture_output=True, text=True).stdout
+v4 = out.split("inet ")[1].split("/")[0]
+v6 = [l.split()[1].split("/")[0] for l in out.splitlines() if "inet6" in l and "scope global" in l][0]
+routes6 = subprocess.run(["${BUSYBOX}", "cat", "/proc/net/ipv6_route"], capture_output=True, text=True).stdout
+class S(http.server.HTTPServer):
+    address_family = socket.AF_INET6
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = ("hello %s" % self.client_address[0]).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+    def log_message(self, *a): pass
+srv = S(("::", 8080), H)
+print("ROUTES6", len(routes6.splitlines()), flush=True)
+print("READY", v4, v6, flush=True)
+srv.handle_request()
+srv.handle_request()
+`);
+
 describe.skipIf(!usable)('--network=sandbox over a veth pair', () => {
   it('curl on the host fetches a page from an HTTP server in the sandbox', async () => {
     const r = start([PY, SERVER]);
@@ -264,6 +263,24 @@ describe.skipIf(!usable)('--network=sandbox over a veth pair', () => {
     const c = spawnSync('curl', ['-s', '-g', '-m', '20', `http://[${addr}]:8080/`], { encoding: 'utf8' });
     expect(c.status).toBe(0);
     expect(c.stdout).toBe(`hello ${addr.replace(/::2$/, '::1')}`);
+    expect(await r.exited).toBe(0);
+  }, 60_000);
+
+  it('one [::] server answers the host over IPv4 (v4-mapped) and IPv6 at once', async () => {
+    const r = start([PY, SERVER_DUAL]);
+    const [v4, v6] = await r.line('READY');
+    expect(v4).toMatch(/^10\.200\.\d+\.\d+$/);
+    expect(v6).toMatch(/^fd00:7473:7600:/);
+    // ::1/128 on lo, fe80::/64 and the /64 on eth0, and each address's local route.
+    expect(Number((await r.line('ROUTES6'))[0])).toBeGreaterThanOrEqual(6);
+    const c4 = spawnSync('curl', ['-s', '-m', '20', `http://${v4}:8080/`], { encoding: 'utf8' });
+    expect(c4.status).toBe(0);
+    // The host end of the /30 is the address just below the sandbox's.
+    const host4 = v4.replace(/\d+$/, (d) => String(Number(d) - 1));
+    expect(c4.stdout).toBe(`hello ::ffff:${host4}`);
+    const c6 = spawnSync('curl', ['-s', '-g', '-m', '20', `http://[${v6}]:8080/`], { encoding: 'utf8' });
+    expect(c6.status).toBe(0);
+    expect(c6.stdout).toBe(`hello ${v6.replace(/::2$/, '::1')}`);
     expect(await r.exited).toBe(0);
   }, 60_000);
 

@@ -126,17 +126,32 @@ describe('ICMP sockets', () => {
 });
 
 describe('outside links', () => {
-  it('reads the default gateway per interface from /proc/net/route', async () => {
-    const { defaultGateways } = await import('../../sentry/socket/inet/outside_link.js');
-    const table = [
-      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
-      'eth0\t00000000\t01C8A80A\t0003\t0\t0\t0\t00000000\t0\t0\t0',
-      'eth0\t00C8A80A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
-      'eth1\t0000FEA9\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
-    ].join('\n');
-    const g = defaultGateways(table);
-    expect([...g.keys()]).toEqual(['eth0']);
-    expect(g.get('eth0')).toBe(0x0aa8c801);
+  it('learns default gateways per interface from a NETLINK_ROUTE dump', async () => {
+    const { defaultGateways, parseRouteDump } = await import('../../sentry/socket/inet/outside_link.js');
+    const { NlWriter } = await import('../../sentry/socket/netlink/message.js');
+    const w = new NlWriter(1, 0);
+    // family, dst_len, src_len, tos, table, protocol, scope, type, flags; then attributes.
+    const route = (family: number, dstLen: number, table: number, type: number, oif: number, gw: number[] | null): void => {
+      const b = w.begin(24, 2).u8(family).u8(dstLen).u8(0).u8(0).u8(table).u8(3).u8(0).u8(type).u32(0);
+      b.attrU32(15, table);
+      if (gw !== null) b.attr(5, Uint8Array.from(gw));
+      b.attrU32(4, oif);
+      b.end();
+    };
+    route(2, 0, 254, 1, 7, [10, 168, 200, 1]); // default via 10.168.200.1 dev 7
+    route(2, 24, 254, 1, 7, null); // 10.168.200.0/24 dev 7
+    route(2, 0, 255, 2, 1, [127, 0, 0, 1]); // local table: not a default route
+    const gw6 = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    route(10, 0, 254, 1, 7, gw6);
+    const dump = w.datagrams()[0];
+    const routes = parseRouteDump(dump);
+    expect(routes).toHaveLength(4);
+    const g = defaultGateways(routes, 2);
+    expect([...g.keys()]).toEqual([7]);
+    expect([...(g.get(7) ?? [])]).toEqual([10, 168, 200, 1]);
+    expect([...(defaultGateways(routes, 10).get(7) ?? [])]).toEqual(gw6);
+    // A truncated dump yields what was whole.
+    expect(parseRouteDump(dump.subarray(0, dump.length - 3))).toHaveLength(3);
   });
 });
 
@@ -144,8 +159,8 @@ describe('AF_INET6 on the IPv4 netstack', () => {
   it('maps addresses and refuses native IPv6 ones', async () => {
     const { Inet6Socket, formatInet6Address, parseInet6Address } = await import('../../sentry/socket/inet/inet6_socket.js');
     const mapped = formatInet6Address({ addr: LO, port: 80 });
-    expect(parseInet6Address(mapped)).toEqual({ kind: 'v4', a: { addr: LO, port: 80 } });
-    expect(parseInet6Address(formatInet6Address({ addr: 0, port: 5 }))).toEqual({ kind: 'v4', a: { addr: 0, port: 5 } });
+    expect(parseInet6Address(mapped)).toEqual({ kind: 'v4', a: { addr: LO, port: 80 }, mapped: true });
+    expect(parseInet6Address(formatInet6Address({ addr: 0, port: 5 }))).toEqual({ kind: 'v4', a: { addr: 0, port: 5 }, mapped: false });
     const v6 = formatInet6Address({ addr: 0, port: 7 });
     v6[23] = 1; // ::1
     expect(parseInet6Address(v6)).toEqual({ kind: 'v6', port: 7 });

@@ -118,7 +118,7 @@ export function procNetTcp(stack: Stack | undefined, v6: boolean): string {
   // IPv4 lines are padded to a fixed 149 columns, as Linux's seq_pad does; IPv6 lines are not.
   const pad = (s: string): string => (v6 ? s : s.padEnd(149));
   const rows = (stack?.tcp.endpoints() ?? [])
-    .filter((ep) => (endpointOwner(ep)?.v6 ?? false) === v6)
+    .filter((ep) => (endpointOwner(ep)?.v6 ?? false) === v6 && endpointOwner(ep)?.hidden !== true)
     .map((ep) => tcpRow(ep, v6 ? beHex6 : beHex));
   if (v6 && stack !== undefined) {
     const t = stack.inet6;
@@ -133,7 +133,7 @@ export function procNetUdp(stack: Stack | undefined, v6: boolean): string {
   const head = pad(v6 ? UDP6_HEADER : UDP_HEADER);
   if (stack === undefined) return head + '\n';
   const rows = stack.udp.endpoints()
-    .filter((ep) => (endpointOwner(ep)?.v6 ?? false) === v6)
+    .filter((ep) => (endpointOwner(ep)?.v6 ?? false) === v6 && endpointOwner(ep)?.hidden !== true)
     .map((ep) => udpRow((d) => stack.route(d), ep, v6 ? beHex6 : beHex));
   if (v6) {
     const t = stack.inet6;
@@ -208,6 +208,37 @@ export function procNetIfInet6(stack: Stack | undefined): string {
   return lines.map((l) => l + '\n').join('');
 }
 
+const RTF_DEFAULT = 0x10000;
+const RTF_ADDRCONF = 0x40000;
+const RTF_NONEXTHOP = 0x200000;
+const RTF_EXPIRES = 0x400000;
+const RTF_LOCAL = 0x80000000;
+
+/**
+ * /proc/net/ipv6_route: destination, prefix length, source (unused), next hop, metric,
+ * refcount, use, flags and device, for the main table's routes and each address's local one.
+ */
+export function procNetIpv6Route(stack: Stack | undefined): string {
+  if (stack === undefined) return '';
+  const zero = key6(new Uint8Array(16));
+  const { main, local } = stack.ipv6.routeView();
+  const lines: string[] = [];
+  const h = (n: number, w: number): string => hex(n, w).toLowerCase();
+  for (const r of main) {
+    const nic = stack.nic(r.nicId);
+    if (nic === undefined) continue;
+    let flags = (nic.up ? RTF_UP : 0) | (r.gateway !== null ? RTF_GATEWAY : 0);
+    if (r.origin === 'ra') flags |= RTF_ADDRCONF | (r.expiresAt !== Infinity ? RTF_EXPIRES : 0) | (r.prefixLen === 0 ? RTF_DEFAULT : 0);
+    lines.push(`${key6(r.dest)} ${h(r.prefixLen, 2)} ${zero} 00 ${r.gateway === null ? zero : key6(r.gateway)} ${h(r.metric, 8)} 00000001 00000000 ${h(flags, 8)} ${nic.name.padStart(8)}`);
+  }
+  for (const r of local) {
+    const nic = stack.nic(r.nicId);
+    if (nic === undefined) continue;
+    lines.push(`${key6(r.dest)} 80 ${zero} 00 ${zero} 00000000 00000001 00000000 ${h(RTF_LOCAL | RTF_NONEXTHOP | RTF_UP, 8)} ${nic.name.padStart(8)}`);
+  }
+  return lines.map((l) => l + '\n').join('');
+}
+
 const ATF_COM = 0x2;
 const ATF_PERM = 0x4;
 const ARPHRD_ETHER = 1;
@@ -241,6 +272,7 @@ export function netEntries(fs: GenFs, kernel: () => Kernel | undefined): Entries
     ['udp6', file(() => procNetUdp(stack(), true))],
     ['route', file(() => procNetRoute(stack()))],
     ['if_inet6', file(() => procNetIfInet6(stack()))],
+    ['ipv6_route', file(() => procNetIpv6Route(stack()))],
     ['unix', file(() => {
       const k = kernel();
       return procNetUnix(k === undefined ? undefined : peekUnixNamespace(k));

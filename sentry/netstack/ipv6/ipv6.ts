@@ -5,6 +5,7 @@
 import { rd16, rd32, wr16 } from '../bytes.js';
 import { sum16 } from '../checksum.js';
 import type { Ipv6Addr } from './addr6.js';
+import { prepend } from '../headroom.js';
 
 export const IPV6_HLEN = 40;
 export const NH_HOPOPTS = 0;
@@ -153,7 +154,7 @@ export interface Ipv6BuildOptions {
 }
 
 export function buildIpv6(o: Ipv6BuildOptions, payload: Uint8Array): Uint8Array {
-  const b = new Uint8Array(IPV6_HLEN + payload.length);
+  const b = prepend(payload, IPV6_HLEN);
   const tc = o.trafficClass ?? 0;
   const fl = o.flowLabel ?? 0;
   b[0] = 0x60 | (tc >> 4);
@@ -164,7 +165,6 @@ export function buildIpv6(o: Ipv6BuildOptions, payload: Uint8Array): Uint8Array 
   b[7] = o.hopLimit ?? DEFAULT_HOP_LIMIT;
   b.set(o.src, 8);
   b.set(o.dst, 24);
-  b.set(payload, IPV6_HLEN);
   return b;
 }
 

@@ -65,10 +65,18 @@ export interface NeighborConfig {
   maxResolving: number;
   /** Entries kept at most (Linux gc_thresh3); spoofed solicitations cannot grow the cache past it. */
   maxEntries: number;
+  /** Duplicate Address Detection probes per address the stack makes (DupAddrDetectTransmits); 0 skips it. */
+  dadTransmits: number;
+  /**
+   * Addresses on Ethernet links are probed (DAD) and a new link solicits routers. Off by
+   * default so a scripted link sees only what a test sends; real links turn it on.
+   */
+  autoconf: boolean;
 }
 
 export const DEFAULT_NEIGHBOR_CONFIG: NeighborConfig = {
-  reachableMs: 30_000, retransMs: 1_000, maxSolicits: 3, maxPending: 3, maxResolving: 256, maxEntries: 1024,
+  reachableMs: 30_000, retransMs: 1_000, maxSolicits: 3, maxPending: 3, maxResolving: 256, maxEntries: 1024, dadTransmits: 1,
+  autoconf: false,
 };
 
 export interface NeighborEntry {

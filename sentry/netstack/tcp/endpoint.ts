@@ -903,7 +903,8 @@ export class TcpEndpoint {
     if (!fin && this.oooFinSeq !== undefined && this.oooFinSeq === this.rcvNxt) fin = true;
     if (data.length > 0) {
       this.unackedSegs++;
-      if (hadHole || fin || this.unackedSegs >= 2) this.sendAck();
+      if (hadHole || fin) this.sendAck();
+      else if (this.unackedSegs >= 2) this.proto.ackSoon(this);
       else if (!this.delackTimer.armed) this.delackTimer.arm(this.proto.cfg.delayedAckMs);
     }
     return fin;
@@ -1142,6 +1143,13 @@ export class TcpEndpoint {
     const window = Math.min(this.rcvSpace(), 0xffff); // never scaled in a SYN
     if (synAck) this.rcvAdvEdge = seqMax(this.rcvAdvEdge, seqAdd(this.rcvNxt, window));
     this.emit(this.iss, flags, window, o, undefined);
+  }
+
+  /** The ACK ackSoon promised, unless a segment since then carried it. */
+  flushAck(): void {
+    const s = this.state;
+    if (this.unackedSegs === 0 || s === 'CLOSED' || s === 'LISTEN' || s === 'SYN_SENT' || s === 'TIME_WAIT') return;
+    this.sendAck();
   }
 
   private sendAck(): void {

@@ -89,6 +89,27 @@ export class TcpProtocol {
     return [...this.listeners.values(), ...this.conns.values()];
   }
 
+  /** Endpoints owing an ACK for in-order data, sent when the stack ends its batch. */
+  private readonly ackDue = new Set<TcpEndpoint>();
+
+  /**
+   * ep owes an ACK: it leaves once the stack has processed every frame it holds now, so a
+   * burst read from the link in one go is answered by one ACK (as GRO gives Linux), not one
+   * per two segments.
+   */
+  ackSoon(ep: TcpEndpoint): void {
+    this.ackDue.add(ep);
+  }
+
+  /** Sends the ACKs owed; whether there were any (they may produce more input on loopback). */
+  flushAcks(): boolean {
+    if (this.ackDue.size === 0) return false;
+    const due = [...this.ackDue];
+    this.ackDue.clear();
+    for (const ep of due) ep.flushAck();
+    return true;
+  }
+
   /** An inbound TCP segment (IP payload) from src to dst. */
   handle(src: Ipv4Addr, dst: Ipv4Addr, b: Uint8Array): void {
     const stats = this.net.stats;

@@ -5,6 +5,7 @@
 import { rd16, rd32, wr16, wr32 } from '../bytes.js';
 import { checksum, fold, pseudoHeaderSum, sum16, type PseudoHeaderSum } from '../checksum.js';
 import { IPPROTO_TCP } from '../ipv4.js';
+import { allocWithHeadroom } from '../headroom.js';
 
 export const TCP_HLEN = 20;
 export const FIN = 0x01;
@@ -164,7 +165,7 @@ export function buildTcp(src: number, dst: number, s: TcpBuild, pseudo: PseudoHe
   const opts = encodeOptions(s.options ?? {}, (s.flags & SYN) !== 0);
   const payload = s.payload ?? new Uint8Array(0);
   const hl = TCP_HLEN + opts.length;
-  const b = new Uint8Array(hl + payload.length);
+  const b = allocWithHeadroom(hl + payload.length);
   wr16(b, 0, s.srcPort);
   wr16(b, 2, s.dstPort);
   wr32(b, 4, s.seq >>> 0);

@@ -6,7 +6,7 @@
 import type { Kernel } from '../../kernel/kernel.js';
 import { IPV6_LOOPBACK } from '../../netstack/ipv6/addr6.js';
 import { LoopbackLink } from '../../netstack/link/loopback.js';
-import { Stack } from '../../netstack/stack.js';
+import { Stack, type StackOptions } from '../../netstack/stack.js';
 
 export class NetService {
   readonly stack: Stack;
@@ -14,8 +14,8 @@ export class NetService {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = Infinity;
 
-  constructor() {
-    this.stack = new Stack({ startMs: performance.now() });
+  constructor(opts: StackOptions = {}) {
+    this.stack = new Stack({ ...opts, startMs: performance.now() });
     this.loopbackNic = this.stack.addNic(new LoopbackLink(65536), 'lo');
     this.stack.addAddress(this.loopbackNic, '127.0.0.1', 8);
     this.stack.ipv6.addAddress(this.loopbackNic, IPV6_LOOPBACK, 128);

@@ -7,6 +7,8 @@ export interface EndpointOwner {
   ino: bigint;
   /** Opened as AF_INET6 (listed in the *6 files with v4-mapped addresses). */
   v6: boolean;
+  /** The IPv4 half of a dual-stack socket, left out of listings (its IPv6 half shows the socket). */
+  hidden?: boolean;
 }
 
 const owners = new WeakMap<object, EndpointOwner>();

@@ -25,7 +25,7 @@ const IFLA = { ADDRESS: 1, BROADCAST: 2, IFNAME: 3, MTU: 4, QDISC: 6, TXQLEN: 13
 const IFA = { ADDRESS: 1, LOCAL: 2, LABEL: 3, BROADCAST: 4, CACHEINFO: 6, FLAGS: 8 } as const;
 /** struct ifa_cacheinfo for a permanent address: preferred and valid lifetimes "forever". */
 const FOREVER_CACHEINFO = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
-const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, PREFSRC: 7, TABLE: 15 } as const;
+const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, PREFSRC: 7, TABLE: 15, CACHEINFO: 12, PREF: 20 } as const;
 const IFF = { UP: 0x1, BROADCAST: 0x2, LOOPBACK: 0x8, RUNNING: 0x40, MULTICAST: 0x1000, LOWER_UP: 0x10000 } as const;
 const ARPHRD = { ETHER: 1, LOOPBACK: 772 } as const;
 const RT_SCOPE = { UNIVERSE: 0, LINK: 253, HOST: 254 } as const;
@@ -33,6 +33,7 @@ const RT_TABLE = { MAIN: 254, LOCAL: 255 } as const;
 const RTN = { UNICAST: 1, LOCAL: 2 } as const;
 const RTPROT_KERNEL = 2;
 const RTPROT_BOOT = 3;
+const RTPROT_RA = 9;
 const IFA_F_PERMANENT = 0x80;
 const SOL_NETLINK = 270;
 /** struct sockaddr_nl. */
@@ -146,6 +147,7 @@ export class NetlinkRouteSocket extends ConnectionlessSocket {
       case RTM.GETROUTE: {
         const fam = m.body.length >= 1 ? m.body[0] : AF.UNSPEC;
         if (fam === AF.UNSPEC || fam === AF.INET) this.routes(w);
+        if (fam === AF.UNSPEC || fam === AF.INET6) this.routes6(w);
         break;
       }
       case NLMSG.NOOP:
@@ -209,6 +211,37 @@ export class NetlinkRouteSocket extends ConnectionlessSocket {
       b.attrU32(IFA.FLAGS, IFA_F_PERMANENT);
       b.end();
     }
+  }
+
+  /**
+   * IPv6 routes as Linux dumps them (rt6_fill_node): scope universe, the main table's prefix
+   * and configured routes, the local table's /128 per address; RA routes say when they lapse.
+   */
+  private routes6(w: NlWriter): void {
+    const stack = this.net.stack;
+    const { main, local } = stack.ipv6.routeView();
+    const now = stack.now;
+    const emit = (r: (typeof main)[number], table: number): void => {
+      const proto = r.origin === 'ra' ? RTPROT_RA : r.origin === 'boot' ? RTPROT_BOOT : RTPROT_KERNEL;
+      const b = w.begin(RTM.NEWROUTE, NLM_F.MULTI);
+      b.u8(AF.INET6).u8(r.prefixLen).u8(0).u8(0).u8(table).u8(proto).u8(RT_SCOPE.UNIVERSE)
+        .u8(table === RT_TABLE.LOCAL ? RTN.LOCAL : RTN.UNICAST).u32(0);
+      b.attrU32(RTA.TABLE, table);
+      if (r.prefixLen > 0) b.attr(RTA.DST, r.dest);
+      b.attrU32(RTA.PRIORITY, r.metric);
+      b.attrU32(RTA.OIF, r.nicId);
+      if (r.gateway !== null) b.attr(RTA.GATEWAY, r.gateway);
+      if (r.expiresAt !== Infinity) {
+        // struct rta_cacheinfo; rta_expires in clock ticks (USER_HZ 100), as `ip` reads it.
+        const ci = new Uint8Array(32);
+        new DataView(ci.buffer).setInt32(8, Math.max(0, Math.ceil((r.expiresAt - now) / 10)), true);
+        b.attr(RTA.CACHEINFO, ci);
+      }
+      b.attrU8(RTA.PREF, 0);
+      b.end();
+    };
+    for (const r of main) emit(r, RT_TABLE.MAIN);
+    for (const r of local) emit(r, RT_TABLE.LOCAL);
   }
 
   private routes(w: NlWriter): void {
