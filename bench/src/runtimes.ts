@@ -52,7 +52,7 @@ export function tsvisorRuntime(repoRoot: string): Runtime {
   const cli = join(repoRoot, 'bin', 'tsvisor.mjs');
   return {
     id: 'tsvisor',
-    wrap: (argv, cwd, opts) => [process.execPath, cli, 'do', '--cwd', cwd, ...(opts?.profile === true ? ['--profile'] : []), ...(opts?.network === true ? ['--network=sandbox'] : []), '--', ...argv],
+    wrap: (argv, cwd, opts) => [process.execPath, cli, 'do', '--cwd', cwd, ...(opts?.profile === true ? ['--profile'] : []), ...(opts?.network === true ? ['--network=sandbox'] : ['--network=none']), '--', ...argv],
   };
 }
 

@@ -11,7 +11,7 @@ export interface GlobalFlags {
   debugLog?: string;
   systemdCgroup: boolean;
   strace: boolean;
-  /** --network: sandbox (default; the Sentry's own stack), none, or host (refused for containers). */
+  /** --network: sandbox (default; the Sentry's own stack), none, or host (hostinet: host sockets driven by the Sentry). */
   network: string;
   /** The global flags as given, to pass on to processes we re-spawn (sandbox, detached exec). */
   argv: string[];

@@ -66,7 +66,8 @@ async function createContainer(ctx: Ctx, id: string, bundleArg: string, consoleS
   if (!cfg.process.terminal && consoleSocket !== undefined) {
     throw new CommandError('cannot use console socket if tsvisor will not detach or allocate tty');
   }
-  if (ctx.g.network === 'host') throw new CommandError('--network=host is not supported: the sandbox has its own network stack');
+  // --network=host (hostinet) is handled by the sandbox process (sandbox.ts); a pod's later
+  // containers share their sandbox's network whatever this command line says.
   // A pod's later container joins the sandbox of the pod's first one.
   const pod = podOf(cfg.annotations);
   if (pod !== undefined) {

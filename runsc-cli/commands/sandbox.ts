@@ -62,6 +62,7 @@ export async function sandboxCommand(ctx: Ctx, args: string[]): Promise<number> 
     return fail(e instanceof Error ? e.message : String(e));
   }
   const netnsPath = cfg.linux.namespaces.find((n) => n.type === 'network')?.path;
+  const hostNet = ctx.g.network === 'host';
   if (!sentryChild) {
     const keep = hasReadyFd ? READY_FD + 1 : 3 + preserved;
     // The console is set up here: this process leads the session, so the engine's resizes
@@ -146,9 +147,11 @@ export async function sandboxCommand(ctx: Ctx, args: string[]): Promise<number> 
       return e;
     },
     startGate: control.startGate,
-    // A namespace path (CNI's pod network): its interfaces become the sandbox's; else loopback only.
-    network: netnsPath !== undefined ? { mode: 'sandbox', nsPath: netnsPath } : undefined,
-    confine: sentryChild ? () => confineSentry({ pivot: true }) : undefined,
+    // A namespace path (CNI's pod network): its interfaces become the sandbox's; else loopback
+    // only. --network=host: the config's namespace is ignored, sockets are the host's (hostinet).
+    network: netnsPath !== undefined && !hostNet ? { mode: 'sandbox', nsPath: netnsPath } : undefined,
+    hostNetwork: hostNet,
+    confine: sentryChild ? () => confineSentry({ pivot: true, hostNetwork: hostNet }) : undefined,
   });
   if (typeof r !== 'number') {
     server.close();
@@ -192,9 +195,9 @@ function isPodSandbox(cfg: OciConfig): boolean {
 async function superviseSentry(ctx: Ctx, id: string, keepFds: number, extraArgs: string[], fail: (msg: string) => number): Promise<number> {
   const n = sentryConfineNative();
   const argv = [process.execPath, ...process.execArgv, process.argv[1], ...process.argv.slice(2), '--sentry-child', ...extraArgs];
-  // Always a new network namespace: the config's (CNI's) one is entered by the booting
-  // Sentry only while it opens its packet sockets there (outside_link.ts).
-  const pid = n.sentrySpawn(process.execPath, argv, keepFds, '', 1);
+  // A new network namespace: the config's (CNI's) one is entered by the booting Sentry only
+  // while it opens its packet sockets there (outside_link.ts). --network=host keeps the host's.
+  const pid = n.sentrySpawn(process.execPath, argv, keepFds, '', ctx.g.network === 'host' ? 0 : 1);
   if (pid < 0) return fail(`cannot start the Sentry in new namespaces: errno ${-pid}`);
   // The child holds the ready pipe and the preserved fds now: the creator must see its EOF only.
   for (let fd = 3; fd < keepFds; fd++) {

@@ -9,6 +9,8 @@ import { sentrySeccompFilter } from './policy.js';
 export interface ConfineOptions {
   /** The spawned Sentry (pid 1 of its own namespaces): swap the root for an empty one. */
   pivot?: boolean;
+  /** --network=host: the seccomp policy also allows hostinet's socket calls. */
+  hostNetwork?: boolean;
   /** Test only: right after confinement, try to run a program (the filter must kill us). */
   selftestForbidden?: boolean;
 }
@@ -22,7 +24,7 @@ export function confineSentry(opts: ConfineOptions = {}): string | undefined {
   }
   const c = n.dropCaps(0, 0);
   if (c < 0) return `cannot drop the Sentry's capabilities: errno ${-c}`;
-  const s = n.seccompInstall(sentrySeccompFilter().compile());
+  const s = n.seccompInstall(sentrySeccompFilter({ hostNetwork: opts.hostNetwork === true }).compile());
   if (s < 0) return `cannot install the Sentry's seccomp filter: errno ${-s}`;
   // What an attacker who took over the Sentry would try first: run something on the host.
   if (opts.selftestForbidden === true) setImmediate(() => spawnSync('/bin/true'));

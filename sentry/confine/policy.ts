@@ -85,9 +85,24 @@ const FATAL: readonly number[] = [
   SYS.setregid, SYS.setresuid, SYS.setresgid, SYS.setgroups, SYS.capset, SYS.seccomp,
 ];
 
+/**
+ * --network=host only: what hostinet (native/hostinet.c) needs beyond the default policy to
+ * make and drive AF_INET/AF_INET6 host sockets. Sending, receiving, options, names, accept4
+ * and shutdown on held fds are in ALWAYS already.
+ */
+const HOSTINET_SOCKET_DOMAINS: readonly number[] = [2, 10]; // AF_INET, AF_INET6
+const HOSTINET_CALLS: readonly number[] = [SYS.bind, SYS.connect, SYS.listen];
+/** The read-only socket and netdevice queries hostinet passes through (SIOCOUTQ, SIOCATMARK, SIOCGIF*). */
+const HOSTINET_IOCTLS: readonly number[] = [
+  0x5411, 0x8905, 0x894b, // SIOCOUTQ, SIOCATMARK, SIOCOUTQNSD
+  0x8910, 0x8912, 0x8913, 0x8915, 0x8917, 0x8919, 0x891b, 0x891d, 0x8921, 0x8927, 0x8933, 0x8942, // SIOCGIF*
+];
+
 export interface SentryFilterOptions {
   /** For syscalls not listed (default EPERM). */
   defaultAction?: SeccompAction;
+  /** --network=host: also allow the host socket calls hostinet makes. */
+  hostNetwork?: boolean;
 }
 
 /** The Sentry's filter. */
@@ -100,6 +115,11 @@ export function sentrySeccompFilter(opts: SentryFilterOptions = {}): SyscallFilt
   f.add(SYS.clone3, Action.ERRNO(E.ENOSYS));
   for (const req of PTRACE_REQUESTS) f.allow(SYS.ptrace, { 0: Arg.eq(req) });
   for (const cmd of IOCTLS) f.allow(SYS.ioctl, { 1: Arg.eq(cmd) });
+  if (opts.hostNetwork === true) {
+    for (const d of HOSTINET_SOCKET_DOMAINS) f.allow(SYS.socket, { 0: Arg.eq(d) });
+    for (const nr of HOSTINET_CALLS) f.allow(nr);
+    for (const cmd of HOSTINET_IOCTLS) f.allow(SYS.ioctl, { 1: Arg.eq(cmd) });
+  }
   f.allow(SYS.prctl, { 0: Arg.eq(PR_SET_NAME) });
   f.allow(SYS.prctl, { 0: Arg.eq(PR_GET_NAME) });
   f.allow(SYS.prctl, { 0: Arg.eq(PR_SET_VMA) });

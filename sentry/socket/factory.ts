@@ -16,6 +16,7 @@ import { UdpSocket } from './inet/udp_socket.js';
 import { NetlinkRouteSocket, netlinkType } from './netlink/route_socket.js';
 import { unixNamespaceOf } from './unix/namespace.js';
 import { UnixSocket } from './unix/unix_socket.js';
+import { hostinetCreate } from './hostinet/hostinet.js';
 
 export interface SocketFamily {
   /** A new socket; type has the SOCK_ flags stripped, flags holds O_NONBLOCK. */
@@ -64,6 +65,8 @@ registerSocketFamily(AF.UNIX, {
 /** AF_INET: TCP, UDP, ping and raw ICMP sockets over the sandbox's netstack. */
 registerSocketFamily(AF.INET, {
   create(t, type, protocol, flags) {
+    const host = hostinetCreate(t, AF.INET, type, protocol, flags);
+    if (host !== null) return host;
     const net = netServiceOf(t.kernel);
     if (type === SOCK.STREAM) {
       if (protocol !== 0 && protocol !== IPPROTO_TCP) return err(E.EPROTONOSUPPORT);
@@ -96,6 +99,8 @@ registerSocketFamily(AF.NETLINK, {
 /** AF_INET6: TCP and UDP (dual-stack over IPv4, native over IPv6: inet6_socket.ts); ICMPv6 ping and raw sockets. */
 registerSocketFamily(AF.INET6, {
   create(t, type, protocol, flags) {
+    const host = hostinetCreate(t, AF.INET6, type, protocol, flags);
+    if (host !== null) return host;
     const net = netServiceOf(t.kernel);
     if (type === SOCK.STREAM) {
       if (protocol !== 0 && protocol !== IPPROTO_TCP) return err(E.EPROTONOSUPPORT);
