@@ -3,7 +3,7 @@
 // the export's root. The Sentry keeps only sockets: it never opens the export's paths.
 
 import * as net from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { E } from '../../abi/errno.js';
 import { err, isErr, type Result } from '../../abi/result.js';
 import { goferNative, SOCK_SEQPACKET, SOCK_STREAM } from '../../../gofer/confine/native_gofer.js';
@@ -46,6 +46,16 @@ export interface GoferFds {
   donate: number;
 }
 
+/** The Gofer's command line (execPath first): its 9P stream is fd 3, its donation socket fd 4. */
+export function goferArgv(opts: GoferOptions): string[] {
+  // Build time only: scripts/build.mjs trains the Gofer's code cache (dist/tsvisor.mjs reads the flag).
+  const train = process.env.TSVISOR_CODE_CACHE_TRAIN;
+  const args = [process.execPath, goferScript(), ...(train !== undefined ? [`--code-cache-train=${train}`] : []), 'gofer', '--root', resolve(opts.root), '--io-fd', '3', '--donate-fd', '4'];
+  if (opts.readOnly) args.push('--ro');
+  if (opts.selftestForbidden === true) args.push('--selftest-forbidden-syscall');
+  return args;
+}
+
 /** Spawns a Gofer for opts.root; -errno on failure, with nothing left open. */
 export function spawnGoferFds(opts: GoferOptions): GoferFds | number {
   const n = goferNative();
@@ -57,10 +67,7 @@ export function spawnGoferFds(opts: GoferOptions): GoferFds | number {
     n.closeFd(io[1]);
     return don;
   }
-  const args = [process.execPath, goferScript(), 'gofer', '--root', opts.root, '--io-fd', '3', '--donate-fd', '4'];
-  if (opts.readOnly) args.push('--ro');
-  if (opts.selftestForbidden === true) args.push('--selftest-forbidden-syscall');
-  const pid = n.goferSpawn(process.execPath, args, io[1], don[1]);
+  const pid = n.goferSpawn(process.execPath, goferArgv(opts), io[1], don[1]);
   n.closeFd(io[1]);
   n.closeFd(don[1]);
   if (pid < 0) {
@@ -71,9 +78,30 @@ export function spawnGoferFds(opts: GoferOptions): GoferFds | number {
   return { pid, io: io[0], donate: don[0] };
 }
 
-/** Spawns a Gofer for opts.root, not yet spoken to. */
+/** Test only: a Gofer that breaks its seccomp filter on SIGUSR2 (test/integration/gofer_sandbox). */
+export function goferSelftestRequested(): boolean {
+  return process.env.TSVISOR_GOFER_SELFTEST === 'forbidden-syscall';
+}
+
+/** Gofers started ahead of boot, by options: `do` starts the root's with the Sentry child (sentry_process.ts). */
+const prespawned = new Map<string, GoferFds | number>();
+const prespawnKey = (o: GoferOptions): string => JSON.stringify([resolve(o.root), o.readOnly, o.selftestForbidden === true]);
+
+/**
+ * Makes a Gofer ready for a later spawnGofer with the same options: early, one already
+ * started for them (by `do`'s native Sentry spawn, with goferArgv); else one started now.
+ */
+export function prespawnGofer(opts: GoferOptions, early?: GoferFds): void {
+  const key = prespawnKey(opts);
+  if (!prespawned.has(key)) prespawned.set(key, early ?? spawnGoferFds({ ...opts, root: resolve(opts.root) }));
+}
+
+/** Spawns a Gofer for opts.root (or takes the one prespawnGofer started), not yet spoken to. */
 export function spawnGofer(opts: GoferOptions): Result<SpawnedGofer> {
-  const g = spawnGoferFds(opts);
+  const key = prespawnKey(opts);
+  const early = prespawned.get(key);
+  prespawned.delete(key);
+  const g = early ?? spawnGoferFds(opts);
   if (typeof g === 'number') return err(-g);
   return { pid: g.pid, sock: new net.Socket({ fd: g.io, readable: true, writable: true }), donations: new Donations(g.donate) };
 }

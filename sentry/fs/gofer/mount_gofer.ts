@@ -5,18 +5,17 @@
 import { resolve } from 'node:path';
 import { isErr, type Result } from '../../abi/result.js';
 import { GoferFs } from './gofer_fs.js';
-import { startGofer } from './gofer_process.js';
+import { goferSelftestRequested, startGofer } from './gofer_process.js';
 
 export async function goferFilesystem(
   hostDir: string, opts: { readOnly: boolean; log?: (line: string) => void },
 ): Promise<Result<GoferFs>> {
   const root = resolve(hostDir);
-  // Test only: a Gofer that breaks its seccomp filter on SIGUSR2 (test/integration/gofer_sandbox).
-  const selftestForbidden = process.env.TSVISOR_GOFER_SELFTEST === 'forbidden-syscall';
-  const s = await startGofer({ root, readOnly: opts.readOnly, selftestForbidden });
+  const s = await startGofer({ root, readOnly: opts.readOnly, selftestForbidden: goferSelftestRequested() });
   if (isErr(s)) return s;
-  // Our Gofer answers a connection's requests in order: lookups may be pipelined.
-  const f = await GoferFs.create(s.client, s.rootFid, { readOnly: opts.readOnly, donations: s.donations, inOrder: true });
+  // Our Gofer answers a connection's requests in order (lookups and opens may be pipelined)
+  // and fills each Rreaddir.
+  const f = await GoferFs.create(s.client, s.rootFid, { readOnly: opts.readOnly, donations: s.donations, inOrder: true, readdirFills: true });
   if (isErr(f)) {
     s.client.close();
     return f;
