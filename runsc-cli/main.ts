@@ -2,14 +2,12 @@
 // (default /) served read-only; the OCI commands arrive with the runtime issue.
 
 import { appendFileSync, openSync } from 'node:fs';
-import { runSandbox } from '../sentry/boot.js';
-import { goferMain } from '../gofer/main.js';
-import { debugSeccompCommand } from '../gofer/confine/debug_seccomp.js';
-import { OCI_USAGE, runOciCommand } from './commands/index.js';
 import { buildSandboxNetwork } from './do_network.js';
 import { parseSentryChild, runConfinedSentry, type SentryChild } from '../sentry/confine/sentry_process.js';
 import { confineSentry } from '../sentry/confine/confine.js';
-import { debugSeccompSentryCommand } from '../sentry/confine/debug_seccomp.js';
+import { goferSelftestRequested, prespawnGofer, type GoferOptions } from '../sentry/fs/gofer/gofer_process.js';
+// The Sentry, the Gofer and the OCI commands are imported when used, so `do`'s parent
+// never runs their modules' top-level code (the Gofer has a bundle of its own).
 
 const USAGE = `usage: tsvisor [global flags] COMMAND [flags]
 
@@ -21,8 +19,11 @@ Commands:
         unless :ro (served by a Gofer of its own)
         -t gives CMD a pty of its own relayed to this terminal (the default when
         stdin is a terminal)
-        --network=none (default) gives CMD loopback only; --network=sandbox adds an
-        eth0 on a veth pair to the host (10.200.0.0/16, NAT), handled by the netstack
+        --network=sandbox (default) gives CMD an eth0 on a veth pair to the host
+        (10.200.0.0/16, NAT), handled by the netstack; falls back to none (with a
+        warning on a terminal) when it cannot be built (not root, no ip(8));
+        --network=none gives loopback only; --network=host backs CMD's TCP/UDP
+        sockets with host sockets the Sentry drives (weaker isolation)
   help  show this text
 
 Global flags:
@@ -47,14 +48,16 @@ interface Parsed {
   volumes: { source: string; destination: string; readOnly: boolean }[];
   /** do -t: give the program a pty relayed to this terminal. */
   tty?: boolean;
-  network: 'none' | 'sandbox';
+  network: 'none' | 'sandbox' | 'host';
+  /** --network was given (a default sandbox network that cannot be built falls back to none). */
+  networkExplicit: boolean;
   /** Hidden, test only: the confined Sentry makes a forbidden syscall right after boot. */
   selftestForbidden: boolean;
   argv: string[];
 }
 
 function parse(args: string[]): Parsed {
-  const p: Parsed = { command: '', debug: false, strace: false, profile: false, rootfs: '/', cwd: '/', tmpfs: [], volumes: [], network: 'none', selftestForbidden: false, argv: [] };
+  const p: Parsed = { command: '', debug: false, strace: false, profile: false, rootfs: '/', cwd: '/', tmpfs: [], volumes: [], network: 'sandbox', networkExplicit: false, selftestForbidden: false, argv: [] };
   let i = 0;
   const value = (flag: string): string => {
     const v = args[++i];
@@ -83,8 +86,9 @@ function parse(args: string[]): Parsed {
       case '-v': case '--volume': p.volumes.push(parseVolume(val())); continue;
       case '--network': {
         const v = val();
-        if (v !== 'none' && v !== 'sandbox') throw new UsageError(`unsupported --network=${v} (none or sandbox)`);
+        if (v !== 'none' && v !== 'sandbox' && v !== 'host') throw new UsageError(`unsupported --network=${v} (sandbox, none or host)`);
         p.network = v;
+        p.networkExplicit = true;
         continue;
       }
       case '-h': case '--help': p.command = 'help'; continue;
@@ -116,9 +120,14 @@ async function main(): Promise<number> {
   // The confined Sentry child of `do` gets the user's command line after a hidden prefix.
   const child = parseSentryChild(process.argv.slice(2));
   const raw = child?.rest ?? process.argv.slice(2);
-  if (raw[0] === 'gofer') return goferMain(raw.slice(1));
-  if (raw[0] === 'debug' && raw[1] === 'seccomp') return raw[2] === 'sentry' ? debugSeccompSentryCommand(raw.slice(3)) : debugSeccompCommand(raw.slice(2));
-  const oci = await runOciCommand(raw);
+  if (raw[0] === 'gofer') return (await import('../gofer/main.js')).goferMain(raw.slice(1));
+  if (raw[0] === 'debug' && raw[1] === 'seccomp') {
+    return raw[2] === 'sentry' ? (await import('../sentry/confine/debug_seccomp.js')).debugSeccompSentryCommand(raw.slice(3))
+      : (await import('../gofer/confine/debug_seccomp.js')).debugSeccompCommand(raw.slice(2));
+  }
+  // A line that parses as `do` is no OCI command (`do` is not one of theirs).
+  const maybeDo = (() => { try { return parse(raw).command === 'do'; } catch { return false; } })();
+  const oci = maybeDo ? undefined : await (await import('./commands/index.js')).runOciCommand(raw);
   if (oci !== undefined) return oci;
   let p: Parsed;
   try {
@@ -133,7 +142,7 @@ async function main(): Promise<number> {
   switch (p.command) {
     case 'help':
     case '':
-      process.stdout.write(USAGE + OCI_USAGE);
+      process.stdout.write(USAGE + (await import('./commands/index.js')).OCI_USAGE);
       return p.command === '' ? 2 : 0;
     case 'do':
       return doCommand(p, raw, child);
@@ -143,16 +152,33 @@ async function main(): Promise<number> {
   }
 }
 
+/** The root's Gofer, started by the Sentry child's spawn while we load the Sentry. */
+function rootGofer(p: Parsed): GoferOptions {
+  return { root: p.rootfs, readOnly: true, selftestForbidden: goferSelftestRequested() };
+}
+
+function debugLine(line: string): void {
+  process.stderr.write(`tsvisor: ${line}\n`);
+}
+
 async function doCommand(p: Parsed, raw: string[], child: SentryChild | undefined): Promise<number> {
   if (p.argv.length === 0) {
     process.stderr.write(`tsvisor do: no command to run\n${USAGE}`);
     return 2;
   }
   // The host side of the network is built here, by the unconfined parent of the Sentry.
-  const net = p.network === 'sandbox' && child === undefined ? buildSandboxNetwork() : undefined;
+  let net = p.network === 'sandbox' && child === undefined ? buildSandboxNetwork(process.pid, { debug: p.debug ? debugLine : undefined }) : undefined;
   if (typeof net === 'string') {
-    process.stderr.write(`tsvisor: cannot build the sandbox network: ${net}\n`);
-    return 125;
+    if (p.networkExplicit) {
+      process.stderr.write(`tsvisor: cannot build the sandbox network: ${net}\n`);
+      return 125;
+    }
+    // The default falls back to loopback only, like a missing network. The warning goes to
+    // a terminal (or the debug log) only: when stderr is piped it is the program's own, and
+    // scripts and tests compare it with the program run natively.
+    const why = `tsvisor: no sandbox network (${net}); running with --network=none\n`;
+    if (p.debug || process.stderr.isTTY === true) process.stderr.write(why);
+    net = undefined;
   }
   if (net !== undefined) {
     process.once('exit', () => net.teardown());
@@ -160,7 +186,9 @@ async function doCommand(p: Parsed, raw: string[], child: SentryChild | undefine
     for (const [sig, n] of [['SIGTERM', 15], ['SIGHUP', 1]] as const) process.once(sig, () => process.exit(128 + n));
   }
   // Invariant 6: the Sentry runs in namespaces of its own, confined once booted.
-  if (child === undefined) return runConfinedSentry(raw, net?.config.nsPath, (l) => process.stderr.write(`tsvisor: ${l}\n`));
+  if (child === undefined) {
+    return runConfinedSentry(raw, net?.config.nsPath, (l) => process.stderr.write(`tsvisor: ${l}\n`), { hostNetwork: p.network === 'host', becomeWaiter: net === undefined, rootGofer: rootGofer(p) });
+  }
   let log: ((line: string) => void) | undefined;
   if (p.debugLog !== undefined) {
     // Opened once, before confinement: the confined Sentry opens no host path.
@@ -169,10 +197,14 @@ async function doCommand(p: Parsed, raw: string[], child: SentryChild | undefine
   } else if (p.debug) {
     log = (line) => process.stderr.write(`tsvisor: ${line}\n`);
   }
+  // The root's Gofer, started by our spawn alongside us (or now), is the one boot mounts.
+  prespawnGofer(rootGofer(p), child.rootGofer);
+  const { runSandbox } = await import('../sentry/boot.js');
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
   const network = child.netns !== undefined ? { mode: 'sandbox' as const, nsPath: child.netns } : undefined;
   const r = await runSandbox({ rootfs: p.rootfs, argv: p.argv, env, cwd: p.cwd, tmpfs: p.tmpfs, binds: p.volumes, strace: p.strace, profile: p.profile, log,
-    tty: p.tty === true || process.stdin.isTTY === true, network, confine: () => confineSentry({ pivot: true, selftestForbidden: p.selftestForbidden }) });
+    tty: p.tty === true || process.stdin.isTTY === true, network, hostNetwork: p.network === 'host',
+    confine: () => confineSentry({ pivot: true, selftestForbidden: p.selftestForbidden, hostNetwork: p.network === 'host' }) });
   if (typeof r !== 'number') {
     process.stderr.write(`tsvisor: ${r.message}\n`);
     // Like a shell: 127 when the command is not found, 126 when it cannot be executed.

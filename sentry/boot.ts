@@ -15,6 +15,9 @@ import { writeBacksSettled } from './fs/gofer/page_cache.js';
 import { TmpFs } from './fs/tmpfs/tmpfs.js';
 import { Kernel } from './kernel/kernel.js';
 import { PtracePlatform } from './platform/ptrace/ptrace_platform.js';
+import { packageRoot } from './platform/ptrace/native.js';
+import { hostHasInvariantTsc, Vdso } from './loader/vdso.js';
+import { VdsoClock } from './kernel/vdso_clock.js';
 import { Strace } from './strace/strace.js';
 import { SyscallProfile } from './profile/syscall_profile.js';
 import { SYSCALL_NAMES } from './abi/sysno.js';
@@ -29,6 +32,7 @@ import { CAP_FULL, Credentials, type CapSets } from './kernel/credentials.js';
 import type { IdMaps } from './kernel/id_map.js';
 import type { FileDescription } from './vfs/file.js';
 import { configureNetwork, type NetworkConfig } from './socket/inet/outside_link.js';
+import { enableHostinet } from './socket/hostinet/hostinet.js';
 
 export interface SandboxConfig {
   rootfs: string;
@@ -77,6 +81,8 @@ export interface SandboxConfig {
   sysctl?: Map<string, string>;
   /** The sandbox's network (default: loopback only, made at the first socket). */
   network?: NetworkConfig;
+  /** --network=host: AF_INET/AF_INET6 sockets are host sockets the Sentry drives (socket/hostinet). */
+  hostNetwork?: boolean;
   /** Confines the Sentry once booted (before init runs); returns an error message. */
   confine?: () => string | undefined;
 }
@@ -129,7 +135,10 @@ export async function runSandbox(cfg: SandboxConfig): Promise<number | BootError
     hwcap: platform.n.hwcap(),
   });
   procfs.kernel = kernel;
+  kernel.clock = VdsoClock.create(platform.n, platform.memoryFile, hostHasInvariantTsc());
+  if (kernel.clock !== undefined) kernel.vdso = Vdso.load(packageRoot(), kernel.clock.ppn);
   if (cfg.idMaps !== undefined) kernel.idMaps = cfg.idMaps;
+  if (cfg.hostNetwork === true) enableHostinet(kernel);
   if (cfg.network !== undefined) {
     const net = configureNetwork(kernel, cfg.network);
     if (isErr(net)) {

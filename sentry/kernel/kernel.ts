@@ -30,6 +30,11 @@ import { SS_DISABLE } from './signal_frame.js';
 import { robustListCleanup } from './robust_list.js';
 import { Task } from './task.js';
 import { ThreadGroup } from './thread_group.js';
+import { FixedNamespace, INIT_NS_INO, IpcNamespace, NsProxy } from './namespaces.js';
+import { PidNamespace } from './pid_namespace.js';
+import type { Vdso } from '../loader/vdso.js';
+import type { VdsoClock } from './vdso_clock.js';
+import { UtsNamespace, type UtsName } from './uts_namespace.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -41,14 +46,7 @@ export interface KernelOptions {
   hwcap: number;
 }
 
-export interface UtsName {
-  sysname: string;
-  nodename: string;
-  release: string;
-  version: string;
-  machine: string;
-  domainname: string;
-}
+export type { UtsName } from './uts_namespace.js';
 
 export class Kernel {
   readonly platform: Platform;
@@ -63,11 +61,19 @@ export class Kernel {
   readonly log: (msg: string) => void;
   private nextPid = 1;
   private readonly unimplementedSeen = new Set<number>();
+  /** The root UTS namespace's names (boot's hostname and domainname). */
   readonly uts: UtsName;
+  /** The sandbox's own pid namespace: root ids are the kernel's table keys. */
+  readonly rootPidNs = new PidNamespace(undefined, INIT_NS_INO.pid);
+  /** The namespaces init and OCI exec'd processes start in. */
+  readonly rootNs: NsProxy;
   /** The user namespace's id mappings (boot sets them from an OCI config). */
   idMaps = new IdMaps();
   readonly hwcap: number;
   readonly bootNs = process.hrtime.bigint();
+  /** Set by boot: the vDSO exec maps into every process, and the clocks it shares with the Sentry. */
+  vdso?: Vdso;
+  clock?: VdsoClock;
   init?: ThreadGroup;
   /** Resolves with the wait status of init when the sandbox ends. */
   readonly done: Promise<number>;
@@ -90,6 +96,11 @@ export class Kernel {
       machine: 'x86_64',
       domainname: '(none)',
     };
+    this.rootNs = new NsProxy(new UtsNamespace(INIT_NS_INO.uts, this.uts), new IpcNamespace(INIT_NS_INO.ipc),
+      this.rootPidNs, {
+        user: new FixedNamespace('user', INIT_NS_INO.user), net: new FixedNamespace('net', INIT_NS_INO.net),
+        cgroup: new FixedNamespace('cgroup', INIT_NS_INO.cgroup), time: new FixedNamespace('time', INIT_NS_INO.time),
+      });
     this.done = new Promise((resolve) => (this.finish = resolve));
     this.platform.onTrap = (thread, ev) => this.onTrap(thread, ev);
     // Blocking file operations wait on this to return EINTR when a signal arrives.
@@ -108,7 +119,10 @@ export class Kernel {
     if (isErr(as)) return as;
     const mm = new MemoryManager(this.platform.memoryFile, as);
     const pid = this.allocPid();
-    const tg = new ThreadGroup(pid, undefined);
+    const tg = new ThreadGroup(pid, undefined, this.rootPidNs);
+    // Linux's SIGNAL_UNKILLABLE: init takes only the signals it has handlers for.
+    tg.unkillable = true;
+    this.rootPidNs.init = tg;
     for (const l of rlimits) if (l.resource >= 0 && l.resource < tg.rlimits.length) tg.rlimits[l.resource] = { cur: l.cur, max: l.max };
     this.init = tg;
     const creds = initCreds ?? new Credentials();
@@ -116,6 +130,7 @@ export class Kernel {
     const th = this.platform.newThread(as, regs);
     if (isErr(th)) return th;
     const t = new Task(this, pid, tg, th, mm, fds, fs, creds, basename(argv[0] ?? 'init'));
+    t.nsproxy = this.rootNs;
     this.register(t);
     const r = await this.execInto(t, path, argv, envp);
     if (isErr(r)) {
@@ -143,11 +158,12 @@ export class Kernel {
       return th;
     }
     const pid = this.allocPid();
-    const tg = new ThreadGroup(pid, parent);
+    const tg = new ThreadGroup(pid, parent, this.rootPidNs);
     tg.pgid = pid;
     tg.sid = pid;
     parent.children.add(tg);
     const t = new Task(this, pid, tg, th, mm, fds, fs, creds, basename(argv[0] ?? 'exec'));
+    t.nsproxy = this.rootNs;
     this.register(t);
     const r = await this.execInto(t, path, argv, envp);
     if (isErr(r)) {
@@ -212,22 +228,26 @@ export class Kernel {
 
   private onHostSignal(t: Task, signo: number, code: number, addr: number): void {
     this.profile?.fault(t);
-    if ((signo === SIG.SIGSEGV || signo === SIG.SIGBUS) && t.mm.handleFault(addr)) {
+    const fault = signo === SIG.SIGSEGV || signo === SIG.SIGBUS ? t.mm.handleFault(addr) : undefined;
+    if (fault === 'mapped') {
       this.profile?.exit(t);
       t.thread.resume();
       return;
     }
+    // Past the end of a mapped file: SIGBUS with BUS_ADRERR, whatever the host raised.
+    if (fault === 'bus') [signo, code] = [SIG.SIGBUS, 2];
     // A genuine fault: a synchronous signal to the app, which may handle it.
     let siCode = code;
     if (signo === SIG.SIGSEGV && code > 0 && code <= 2) {
       // The host cannot know the app's mappings (pages map lazily): the VMA decides.
       siCode = t.mm.vmas.find(addr) !== undefined ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */;
     }
-    const trapno = signo === SIG.SIGSEGV ? 14 : signo === SIG.SIGFPE ? 0 : signo === SIG.SIGILL ? 6 : signo === SIG.SIGTRAP ? 3 : 0;
+    const trapno = signo === SIG.SIGSEGV || fault === 'bus' ? 14 : signo === SIG.SIGFPE ? 0 : signo === SIG.SIGILL ? 6 : signo === SIG.SIGTRAP ? 3 : 0;
     const info = code > 0 && code < SI_KERNEL && signo !== SIG.SIGTRAP
       ? makeSiginfo(signo, { code: siCode, addr })
       : makeSiginfo(signo, { code: siCode, addr: code === SI_KERNEL ? 0 : addr });
-    this.forceSignal(t, signo, info, { trapno, err: signo === SIG.SIGSEGV ? 4 : 0, cr2: signo === SIG.SIGSEGV ? addr : 0 });
+    const pageFault = signo === SIG.SIGSEGV || fault === 'bus';
+    this.forceSignal(t, signo, info, { trapno, err: pageFault ? 4 : 0, cr2: pageFault ? addr : 0 });
   }
 
   /** A synchronous signal: if blocked or ignored it would loop forever, so it kills instead. */
@@ -327,15 +347,15 @@ export class Kernel {
    * Sends signo to a thread group (kill(2) semantics). info is the siginfo the handler
    * sees; by default SI_KERNEL (a signal the kernel raised, such as SIGPIPE).
    */
-  sendSignal(tg: ThreadGroup, signo: number, info?: Uint8Array): Result<void> {
+  sendSignal(tg: ThreadGroup, signo: number, info?: Uint8Array, from?: Task): Result<void> {
     if (signo < 0 || signo > 64) return err(E.EINVAL);
-    return generateSignal(this, tg, undefined, signo, info ?? makeSiginfo(signo, { code: SI_KERNEL })) ? undefined : err(E.EAGAIN);
+    return generateSignal(this, tg, undefined, signo, info ?? makeSiginfo(signo, { code: SI_KERNEL }), forced(tg, from)) ? undefined : err(E.EAGAIN);
   }
 
   /** Sends signo to one thread (tgkill/tkill semantics). */
-  sendSignalToTask(t: Task, signo: number, info?: Uint8Array): Result<void> {
+  sendSignalToTask(t: Task, signo: number, info?: Uint8Array, from?: Task): Result<void> {
     if (signo < 0 || signo > 64) return err(E.EINVAL);
-    return generateSignal(this, t.tg, t, signo, info ?? makeSiginfo(signo, { code: SI_TKILL, pid: t.pid })) ? undefined : err(E.EAGAIN);
+    return generateSignal(this, t.tg, t, signo, info ?? makeSiginfo(signo, { code: SI_TKILL, pid: t.tg.pidNs.idOf(t.pid) }), forced(t.tg, from)) ? undefined : err(E.EAGAIN);
   }
 
   /** kill(-pgid, signo) from the kernel (terminal ^C, ^Z, SIGHUP on hangup). ESRCH if empty. */
@@ -346,9 +366,9 @@ export class Kernel {
     return undefined;
   }
 
-  /** siginfo for a signal sent by task `from` with kill(2). */
-  userSiginfo(from: Task, signo: number, code = SI_USER): Uint8Array {
-    return makeSiginfo(signo, { code, pid: from.pid, uid: from.creds.uid });
+  /** siginfo for a signal sent by task `from` with kill(2); si_pid as `to`'s namespace sees the sender. */
+  userSiginfo(from: Task, signo: number, code = SI_USER, to?: ThreadGroup): Uint8Array {
+    return makeSiginfo(signo, { code, pid: (to?.pidNs ?? this.rootPidNs).idOf(from.pid), uid: from.creds.uid });
   }
 
   // ---- lifecycle ----
@@ -362,7 +382,9 @@ export class Kernel {
     const as = this.platform.newAddressSpace();
     if (isErr(as)) return as;
     const mm = new MemoryManager(this.platform.memoryFile, as);
+    const vdsoAddr = this.vdso?.map(mm);
     const img = await loadExecutable({
+      sysinfoEhdr: vdsoAddr === undefined || isErr(vdsoAddr) ? undefined : vdsoAddr,
       filename: path,
       argv,
       envp,
@@ -404,6 +426,7 @@ export class Kernel {
     t.mm = mm;
     this.byThread.set(th, t);
     if (t.tid !== t.tg.pid) {
+      t.tg.pidNs.release(t.tid);
       this.tasks.delete(t.tid);
       t.tid = t.tg.pid;
       this.tasks.set(t.tid, t);
@@ -447,7 +470,11 @@ export class Kernel {
    * fork/vfork/clone of a new process (not a thread). With shareVm the child runs in the
    * parent's memory (CLONE_VM, as posix_spawn and vfork use it) until it execs.
    */
-  forkProcess(t: Task, shareVm: boolean, childRegs: Regs, exitSignal: number): Result<Task> {
+  forkProcess(t: Task, shareVm: boolean, childRegs: Regs, exitSignal: number, nsproxy: NsProxy = t.nsproxy): Result<Task> {
+    // The child's pid namespace: the caller's pid_for_children (a new one for CLONE_NEWPID).
+    const pidNs = nsproxy.pidForChildren;
+    // A namespace whose init has died takes no new processes (Linux: ENOMEM).
+    if (pidNs.dead) return err(E.ENOMEM);
     let mm: MemoryManager;
     let th: PlatformThread | Result<PlatformThread>;
     if (shareVm) {
@@ -466,10 +493,17 @@ export class Kernel {
       }
     }
     const pid = this.allocPid();
-    const tg = new ThreadGroup(pid, t.tg);
+    const tg = new ThreadGroup(pid, t.tg, pidNs);
+    pidNs.assign(pid);
+    if (pidNs.init === undefined) {
+      // The first process of a new pid namespace is its init.
+      pidNs.init = tg;
+      tg.unkillable = true;
+    }
     tg.exitSignal = exitSignal;
     t.tg.children.add(tg);
     const child = new Task(this, pid, tg, th, mm, t.fds.fork(), t.fs.clone(), t.creds.clone(), t.comm);
+    child.nsproxy = nsproxy;
     child.sigmask = t.sigmask;
     if (!shareVm) child.altStack = { ...t.altStack };
     this.register(child);
@@ -481,7 +515,9 @@ export class Kernel {
     const th = this.platform.newThread(t.mm.as, childRegs);
     if (isErr(th)) return th;
     const tid = this.allocPid();
+    t.tg.pidNs.assign(tid);
     const child = new Task(this, tid, t.tg, th, t.mm, t.fds, t.fs, t.creds, t.comm);
+    child.nsproxy = t.nsproxy;
     child.sigmask = t.sigmask;
     this.register(child);
     return child;
@@ -549,6 +585,8 @@ export class Kernel {
       futexWake(t, t.clearChildTid, 1, 0xffffffff, false);
     }
     this.unregister(t);
+    // A thread's id dies with it; the process's id lives until the group is reaped.
+    if (t.tid !== t.tg.pid) t.tg.pidNs.release(t.tid);
   }
 
   private groupDone(t: Task): void {
@@ -580,21 +618,42 @@ export class Kernel {
     }
   }
 
-  /** Where an orphan goes: the nearest live subreaper among its ancestors, else init. */
+  /**
+   * Where an orphan goes: the nearest live subreaper among its ancestors in the same pid
+   * namespace, else that namespace's init.
+   */
   private reaperFor(tg: ThreadGroup): ThreadGroup | undefined {
-    for (let a = tg.parent; a !== undefined; a = a.parent) {
+    for (let a = tg.parent; a !== undefined && a.pidNs === tg.pidNs; a = a.parent) {
       if (a.childSubreaper && !a.zombie && !a.exiting) return a;
     }
-    return this.init;
+    return tg.pidNs.init ?? this.init;
+  }
+
+  /**
+   * A pid namespace's init exited (zap_pid_ns_processes): every other process in it and in
+   * its descendants gets SIGKILL, the namespace takes no new members, and init reaps them.
+   */
+  private killNamespace(ns: PidNamespace, init: ThreadGroup): void {
+    ns.dead = true;
+    for (const g of [...this.groups.values()]) {
+      if (g === init || g.zombie || g.exiting || !ns.contains(g.pidNs)) continue;
+      const leader = g.leader;
+      if (leader !== undefined) this.exitGroup(leader, SIG.SIGKILL);
+    }
+    for (const g of [...this.groups.values()]) {
+      if (g === init || !g.zombie || g.reaped || !ns.contains(g.pidNs)) continue;
+      if (g.parent === undefined || g.parent === init || ns.contains(g.parent.pidNs)) this.reap(g);
+    }
   }
 
   private groupExited(tg: ThreadGroup): void {
     tg.zombie = true;
     tg.stopped = false;
+    if (tg.pidNs.init === tg && tg !== this.init) this.killNamespace(tg.pidNs, tg);
     const reaper = this.reaperFor(tg);
     for (const c of tg.children) {
       for (const ct of c.tasks) {
-        if (ct.pdeathSig !== 0) this.sendSignalToTask(ct, ct.pdeathSig, makeSiginfo(ct.pdeathSig, { code: SI_USER, pid: tg.pid }));
+        if (ct.pdeathSig !== 0) this.sendSignalToTask(ct, ct.pdeathSig, makeSiginfo(ct.pdeathSig, { code: SI_USER, pid: c.pidNs.idOf(tg.pid) }));
       }
       if (reaper !== undefined && reaper !== tg) {
         c.parent = reaper;
@@ -621,7 +680,7 @@ export class Kernel {
       const st = tg.exitStatus ?? 0;
       const killed = (st & 0x7f) !== 0;
       const info = makeSiginfo(tg.exitSignal, {
-        code: killed ? CLD_KILLED : CLD_EXITED, pid: tg.pid, uid: 0, status: killed ? st & 0x7f : (st >> 8) & 0xff,
+        code: killed ? CLD_KILLED : CLD_EXITED, pid: parent.pidNs.idOf(tg.pid), uid: 0, status: killed ? st & 0x7f : (st >> 8) & 0xff,
       });
       this.sendSignal(parent, tg.exitSignal, info);
     }
@@ -634,6 +693,8 @@ export class Kernel {
     tg.zombie = false;
     tg.parent?.children.delete(tg);
     this.groups.delete(tg.pid);
+    // The id stays translatable while a process group or session still carries it.
+    if (![...this.groups.values()].some((g) => g.pgid === tg.pid || g.sid === tg.pid)) tg.pidNs.release(tg.pid);
   }
 
   /** Ends the sandbox: every remaining task dies, and done resolves with init's status. */
@@ -658,6 +719,14 @@ export class Kernel {
 
 /** Syscalls that SA_RESTART restarts after a handler (the rest fail with EINTR). */
 const RESTARTABLE = new Set<number>([0, 1, 2, 16, 17, 18, 19, 20, 40, 42, 43, 44, 45, 46, 47, 61, 72, 73, 247, 257, 288, 295, 296, 275, 276, 278]);
+
+/**
+ * Whether SIGKILL/SIGSTOP reach an unkillable init: from the kernel or the control side (no
+ * sender), or from a task of an ancestor pid namespace (one invisible in init's namespace).
+ */
+function forced(tg: ThreadGroup, from: Task | undefined): boolean {
+  return from === undefined || tg.pidNs.idOf(from.pid) === 0;
+}
 
 function basename(p: string): string {
   const i = p.lastIndexOf('/');

@@ -1,6 +1,7 @@
 // File syscalls: I/O on fds, opening, closing, dup, fcntl, ioctl, stat, getdents, access,
 // readlink, fadvise, sendfile.
 
+import { vpid } from '../kernel/pid_namespace.js';
 import { E } from '../abi/errno.js';
 import type { SyscallArgs } from '../abi/regs.js';
 import { err, isErr, toRet, type MaybePromise, type Result } from '../abi/result.js';
@@ -84,6 +85,13 @@ function scatter(t: Task, s: Segments, pos: number, data: Uint8Array): Result<vo
 /** Copies len bytes of the segments from stream position pos. */
 function gather(t: Task, s: Segments, pos: number, len: number): Result<Uint8Array> {
   const out = new Uint8Array(len);
+  const r = gatherInto(t, s, pos, out);
+  return isErr(r) ? r : out;
+}
+
+/** Fills out with the segments' bytes from stream position pos. */
+function gatherInto(t: Task, s: Segments, pos: number, out: Uint8Array): Result<void> {
+  const len = out.length;
   let off = 0;
   let seg = 0;
   let skip = pos;
@@ -96,7 +104,7 @@ function gather(t: Task, s: Segments, pos: number, len: number): Result<Uint8Arr
     skip = 0;
     seg++;
   }
-  return out;
+  return undefined;
 }
 
 /**
@@ -105,6 +113,13 @@ function gather(t: Task, s: Segments, pos: number, len: number): Result<Uint8Arr
  */
 function doRead(t: Task, f: FileDescription, s: Segments, offset: number): MaybePromise<number> {
   if (!f.readable) return -E.EBADF;
+  // Files with their bytes at hand copy straight into the segments: no kernel buffer.
+  const direct = f.readDirect?.(s.total, offset, (at, bytes) => scatter(t, s, at, bytes)) ?? null;
+  if (direct !== null) {
+    if (isErr(direct)) return -direct.errno;
+    if (direct > 0 && anyWatches()) fsnotify(f.location?.dentry, IN.ACCESS);
+    return direct;
+  }
   const ctx = ioCtx(t);
   let done = 0;
   const step = (): MaybePromise<number> => {
@@ -127,6 +142,12 @@ function doRead(t: Task, f: FileDescription, s: Segments, offset: number): Maybe
 /** Writes the segments, in steps of at most CHUNK; EPIPE raises SIGPIPE through the hook. */
 function doWrite(t: Task, f: FileDescription, s: Segments, offset: number): MaybePromise<number> {
   if (!f.writable) return -E.EBADF;
+  const direct = f.writeDirect?.(s.total, offset, (at, dst) => gatherInto(t, s, at, dst)) ?? null;
+  if (direct !== null) {
+    if (isErr(direct)) return -direct.errno;
+    if (direct > 0) fsnotify(f.location?.dentry, IN.MODIFY);
+    return direct;
+  }
   const ctx = ioCtx(t);
   let done = 0;
   const step = (): MaybePromise<number> => {
@@ -401,7 +422,7 @@ async function fcntlLock(t: Task, f: FileDescription, cmd: number, addr: number)
       ov.setInt16(2, 0, true);
       ov.setBigInt64(8, BigInt(c.start), true);
       ov.setBigInt64(16, c.end === Infinity ? 0n : BigInt(c.end - c.start), true);
-      ov.setInt32(24, c.pid, true);
+      ov.setInt32(24, c.pid > 0 ? vpid(t, c.pid) : c.pid, true);
     }
     return toRet(t.mem.copyOut(addr, out) ?? 0);
   }

@@ -1,6 +1,8 @@
 // Identity, limits and system information: uname, ids, rlimits, sysinfo, getrandom,
 // scheduling queries, prctl, and the clocks.
 
+import { groupByVpid } from '../kernel/pid_namespace.js';
+import { CLOCK, clockNow } from '../kernel/vdso_clock.js';
 import { randomFillSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { E } from '../abi/errno.js';
@@ -11,7 +13,7 @@ import type { Task } from '../kernel/task.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
 import { ERESTART_RESTARTBLOCK, interruptSignal } from '../kernel/signal_delivery.js';
 import { atDeadline } from '../kernel/deadline.js';
-import { groupCpuNs } from './sys_timer.js';
+import { cpuClockNs, cpuClockOf, cpuClockResNs } from './cpu_clocks.js';
 import { credSyscalls } from './sys_cred.js';
 import { CAP_SETPCAP, type Credentials } from '../kernel/credentials.js';
 
@@ -20,10 +22,10 @@ function out(t: Task, addr: number, b: Uint8Array): number {
   return isErr(r) ? -r.errno : 0;
 }
 
-/** uname: the Sentry's own values, never the host's. */
+/** uname: the Sentry's own values (the caller's UTS namespace), never the host's. */
 const sysUname: SyscallHandler = (t, a) => {
   const b = new Uint8Array(65 * 6);
-  const u = t.kernel.uts;
+  const u = t.nsproxy.uts.name;
   [u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname].forEach((s, i) => {
     b.set(Buffer.from(s.slice(0, 64)), i * 65);
   });
@@ -68,7 +70,7 @@ const sysPrlimit64: SyscallHandler = (t, a) => {
   const pid = a.int(0);
   const res = a.uint(1);
   if (res >= 16) return -E.EINVAL;
-  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  const tg = pid === 0 ? t.tg : pid > 0 ? groupByVpid(t, pid) : undefined;
   if (tg === undefined) return -E.ESRCH;
   const cur = tg.rlimits[res];
   let next = cur;
@@ -277,28 +279,18 @@ function clockNs(t: Task, id: number): bigint | undefined {
   switch (id) {
     case CLOCK_REALTIME:
     case CLOCK_REALTIME_COARSE:
-      return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+      return clockNow(t.kernel.clock, CLOCK.REALTIME);
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_MONOTONIC_COARSE:
+      return clockNow(t.kernel.clock, CLOCK.MONOTONIC);
     case CLOCK_BOOTTIME:
-      return process.hrtime.bigint();
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-      // The stub's host CPU clock: per process (a thread reads its process's time).
-      return groupCpuNs(t.tg);
-    default:
-      if (id < 0) {
-        // A CPU clock of another process or thread (clock_getcpuclockid): ~pid << 3 | type.
-        const pid = ~(id >> 3);
-        const type = id & 7;
-        if (type !== 2 && type !== 6) return undefined;
-        const task = pid === 0 ? t : t.kernel.tasks.get(pid);
-        const g = (type & 4) !== 0 ? task?.tg : pid === 0 ? t.tg : t.kernel.groups.get(pid);
-        if (g === undefined || ((type & 4) !== 0 && task?.tg !== t.tg)) return undefined;
-        return groupCpuNs(g);
-      }
-      return undefined;
+      return clockNow(t.kernel.clock, CLOCK.BOOTTIME);
+    default: {
+      // CPU clocks: the process's, the calling thread's, or one clock_getcpuclockid names.
+      const c = cpuClockOf(t, id, true);
+      return c ? cpuClockNs(c) : undefined;
+    }
   }
 }
 
@@ -317,15 +309,16 @@ const sysClockGettime: SyscallHandler = (t, a) => {
 };
 
 const sysClockGetres: SyscallHandler = (t, a) => {
-  if (clockNs(t, a.int(0)) === undefined) return -E.EINVAL;
+  const cpu = cpuClockOf(t, a.int(0), false);
+  if (cpu === null || (cpu === undefined && clockNs(t, a.int(0)) === undefined)) return -E.EINVAL;
   if (a.ptr(1) === 0) return 0;
   const coarse = a.int(0) === CLOCK_REALTIME_COARSE || a.int(0) === CLOCK_MONOTONIC_COARSE;
-  return out(t, a.ptr(1), timespec(coarse ? 4_000_000n : 1n));
+  return out(t, a.ptr(1), timespec(cpu !== undefined ? cpuClockResNs(cpu) : coarse ? 4_000_000n : 1n));
 };
 
 const sysGettimeofday: SyscallHandler = (t, a) => {
   if (a.ptr(0) !== 0) {
-    const us = BigInt(Date.now()) * 1000n;
+    const us = clockNow(t.kernel.clock, CLOCK.REALTIME) / 1000n;
     const b = new Uint8Array(16);
     const dv = new DataView(b.buffer);
     dv.setBigInt64(0, us / 1_000_000n, true);
@@ -338,7 +331,7 @@ const sysGettimeofday: SyscallHandler = (t, a) => {
 };
 
 const sysTime: SyscallHandler = (t, a) => {
-  const s = Math.floor(Date.now() / 1000);
+  const s = Number(clockNow(t.kernel.clock, CLOCK.REALTIME) / 1_000_000_000n);
   if (a.ptr(0) !== 0) {
     const r = t.mem.writeU64(a.ptr(0), s);
     if (isErr(r)) return -r.errno;
@@ -410,7 +403,11 @@ const sysNanosleep: SyscallHandler = (t, a) => {
 const sysClockNanosleep: SyscallHandler = (t, a) => {
   const id = a.int(0);
   const flags = a.int(1);
-  if (id === CLOCK_THREAD_CPUTIME_ID) return -E.EINVAL;
+  // A thread cannot sleep on its own CPU clock (a sibling's is fine); Linux's
+  // CLOCK_THREAD_CPUTIME_ID has no sleep at all.
+  if (id === CLOCK_THREAD_CPUTIME_ID) return -E.EOPNOTSUPP;
+  const cpu = cpuClockOf(t, id, false);
+  if (cpu === null || (cpu?.kind === 'thread' && cpu.task === t)) return -E.EINVAL;
   const now = clockNs(t, id);
   if (now === undefined) return -E.EINVAL;
   const ns = readTimespec(t, a.ptr(2));

@@ -77,10 +77,15 @@ function newFilesystem(t: Task, type: string, opts: Map<string, string>): Result
     case 'proc': {
       const p = new ProcFs();
       p.kernel = t.kernel;
+      // A proc mount shows the pids of the mounting task's pid namespace.
+      p.mountNs = t.tg.pidNs;
       return p;
     }
     case 'sysfs':
       return new SysFs(new ProcFs().host.cpus.length);
+    case 'mqueue':
+      // One mqueue filesystem per IPC namespace: every mount of it shows the same queues.
+      return t.nsproxy.ipc.sysv.mqueue;
     default:
       return err(E.ENODEV);
   }
@@ -97,7 +102,7 @@ async function sysMount(t: Task, a: SyscallArgs): Promise<number> {
   if (isErr(target)) return -target.errno;
   if (!capable(t.creds, CAP.SYS_ADMIN)) return -E.EPERM;
   if ((flags & PROPAGATION) !== 0) {
-    // Propagation types only matter between namespaces sharing mounts; we have none.
+    // Every mount is private: namespaces never share mount events, so there is nothing to set.
     return Vfs.isMountRoot(target) ? 0 : -E.EINVAL;
   }
   if ((flags & MS.REMOUNT) !== 0) {
@@ -179,6 +184,8 @@ async function sysPivotRoot(t: Task, a: SyscallArgs): Promise<number> {
   if (isErr(bind)) return -bind.errno;
   const top: Location = { mount: newRoot.mount, dentry: newRoot.mount.root };
   for (const o of t.kernel.tasks.values()) {
+    // Only tasks in the caller's mount namespace: another namespace's tree is its own.
+    if (o.fs.root.mount.ns !== oldRoot.mount.ns) continue;
     if (sameLocation(o.fs.root, oldRoot)) o.fs.root = top;
     if (sameLocation(o.fs.cwd, oldRoot)) o.fs.cwd = top;
   }

@@ -16,11 +16,15 @@ import { processSyscalls } from './sys_process.js';
 import { signalSyscalls } from './sys_signal.js';
 import { timerSyscalls } from './sys_timer.js';
 import { socketSyscalls } from './sys_socket.js';
+import { namespaceSyscalls } from './sys_namespace.js';
+import { ipcSyscalls } from './sys_ipc.js';
+import { mqueueSyscalls } from './sys_mqueue.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
 
 const families: SyscallTable[] = [
   fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, mmSyscalls, futexSyscalls, processSyscalls, signalSyscalls, infoSyscalls, timerSyscalls,
-  eventfdSyscalls, epollSyscalls, timerfdSyscalls, socketSyscalls, mountSyscalls, inotifySyscalls,
+  eventfdSyscalls, epollSyscalls, timerfdSyscalls, socketSyscalls, mountSyscalls, inotifySyscalls, namespaceSyscalls,
+  ipcSyscalls, mqueueSyscalls,
 ];
 
 export function buildSyscallTable(): (SyscallHandler | undefined)[] {

@@ -112,7 +112,7 @@ describe('an unprivileged user', () => {
   it('gets a Sentry in a user namespace of its own as well', () => {
     // setpriv (util-linux) drops to nobody; the Sentry maps nobody to root in a new user namespace.
     const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, TSVISOR, 'do', '--', BUSYBOX, 'sh', '-c', 'echo piped | cat'],
-      { env: ENV, encoding: 'utf8', timeout: 30_000 });
+      { env: ENV, encoding: 'utf8', killSignal: 'SIGKILL', timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('piped\n');
     expect(r.status).toBe(0);
@@ -135,7 +135,7 @@ describe('sentrySpawn', () => {
 describe('a forbidden syscall in the Sentry after start-up', () => {
   it('kills it with SIGSYS and the CLI reports it', () => {
     // The hidden self-test flag makes the confined Sentry try to spawn /bin/true.
-    const r = spawnSync(process.execPath, [TSVISOR, 'do', '--selftest-forbidden-syscall', '--', BUSYBOX, 'sleep', '10'], { env: ENV, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [TSVISOR, 'do', '--selftest-forbidden-syscall', '--', BUSYBOX, 'sleep', '10'], { env: ENV, encoding: 'utf8', killSignal: 'SIGKILL', timeout: 30_000 });
     expect(r.status).toBe(128 + 31);
     expect(r.stderr).toContain('the Sentry was killed by SIGSYS');
   });

@@ -1,6 +1,8 @@
 // The conformance suite: every test/conformance/*.c is compiled once, run natively and
 // under `tsvisor do`. Natively every line must be `ok ...`; sandboxed output must equal
-// native output (the same checks pass, none fail only in the sandbox).
+// native output (the same checks pass, none fail only in the sandbox). Sandboxed, the program
+// is pid 1 of the sandbox's pid namespace (an init: unkillable from inside), so natively it
+// runs as pid 1 of a fresh pid namespace too, with its own /proc (util-linux unshare, as root).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -36,7 +38,7 @@ describe('conformance', () => {
   for (const file of sources) {
     it(file, () => {
       const bin = compile(file);
-      const n = native([bin]);
+      const n = native(['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', bin]);
       const nv = verdicts(n.stdout);
       expect(nv.filter((l) => !l.startsWith('ok ')), `native failures in ${file}`).toEqual([]);
       expect(n.status, `native exit status of ${file}: ${n.stderr}`).toBe(0);

@@ -25,7 +25,8 @@ export const ENV: Record<string, string> = {
 };
 
 function run(cmd: string, args: string[], input?: string, timeoutMs = 60_000): RunResult {
-  const r = spawnSync(cmd, args, { input: input ?? '', env: ENV, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // SIGKILL on timeout: a hung program must not hang the suite (unshare --fork ignores SIGTERM).
+  const r = spawnSync(cmd, args, { input: input ?? '', env: ENV, timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
   const status = r.status ?? (r.signal !== null ? 128 + (signalNumber(r.signal) ?? 0) : -1);
   return { stdout: r.stdout, stderr: r.stderr, status };
@@ -41,7 +42,11 @@ export function native(argv: string[], input?: string): RunResult {
 }
 
 export function sandboxed(argv: string[], opts: { input?: string; flags?: string[] } = {}): RunResult {
-  return run(process.execPath, [TSVISOR, 'do', ...(opts.flags ?? []), '--', ...argv], opts.input);
+  // Loopback only unless a test asks: its programs are compared with runs in a fresh netns
+  // (`do` itself defaults to --network=sandbox, which the network tests cover).
+  const flags = opts.flags ?? [];
+  const net = flags.some((f) => f.startsWith('--network')) ? [] : ['--network=none'];
+  return run(process.execPath, [TSVISOR, 'do', ...net, ...flags, '--', ...argv], opts.input);
 }
 
 /** Compiles a C program (static unless told otherwise) into a temp dir; returns its path. */

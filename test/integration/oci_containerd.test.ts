@@ -18,7 +18,7 @@ const RUNTIME = ['--runc-binary', TSVISOR, '--runc-root', join(work, 'runc-root'
 let daemon: ChildProcess | undefined;
 
 function ctr(args: string[]): { stdout: string; stderr: string; status: number } {
-  const r = spawnSync('ctr', ['--address', SOCK, ...args], { encoding: 'utf8', timeout: 120_000, input: '' });
+  const r = spawnSync('ctr', ['--address', SOCK, ...args], { encoding: 'utf8', killSignal: 'SIGKILL', timeout: 120_000, input: '' });
   if (r.error) throw r.error;
   return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? 128 };
 }

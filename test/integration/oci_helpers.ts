@@ -32,7 +32,7 @@ export class OciDriver {
     const [out, err, files] = this.outputFiles();
     try {
       const r = spawnSync(process.execPath, [TSVISOR, '--root', this.root, ...args], {
-        input: opts.input ?? '', env: ENV, cwd: opts.cwd, stdio: ['pipe', out, err, ...(opts.extraFds ?? [])], timeout: opts.timeoutMs ?? 60_000,
+        input: opts.input ?? '', env: ENV, cwd: opts.cwd, stdio: ['pipe', out, err, ...(opts.extraFds ?? [])], killSignal: 'SIGKILL', timeout: opts.timeoutMs ?? 60_000,
       });
       if (r.error) throw r.error;
       return { stdout: readFileSync(files[0], 'utf8'), stderr: readFileSync(files[1], 'utf8'), status: r.status ?? 128 };

@@ -16,7 +16,7 @@ const GLOBAL = ['--root', join(work, 'root'), '--runroot', join(work, 'runroot')
 const RUN = ['--network', 'none', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
 
 function podman(args: string[], input?: string): { stdout: string; stderr: string; status: number } {
-  const r = spawnSync('podman', [...GLOBAL, ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('podman', [...GLOBAL, ...args], { input, encoding: 'utf8', killSignal: 'SIGKILL', timeout: 120_000 });
   if (r.error) throw r.error;
   return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? 128 };
 }

@@ -34,9 +34,12 @@ async function setup(): Promise<{ vfs: Vfs; task: Task; ctx: PathCtx }> {
     pid: 7, parent, pgid: 7, sid: 1, tasks: new Set<unknown>(), zombie: false, reaped: false, exitSignal: 17,
     startNs: 0n, sigactions: Array.from({ length: 65 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n })),
     rlimits: Array.from({ length: 16 }, () => ({ cur: 1024n, max: 4096n })), leader: undefined as unknown,
+    childrenCpuNs: 30_000_000n, cpuNsAtExit: 0n,
   };
   const task = {
     tid: 7, tg, comm: 'prog', state: 'syscall', sigmask: 0n, creds: new Credentials(), fds: new FdTable(),
+    // The process has used 2.5 s of CPU, this thread 1.2 s of it.
+    thread: { cpuTimeNs: () => 2_500_000_000n, threadCpuNs: () => 1_200_000_000n },
     fs: new FsContext(rl, rl, 0o022),
     mm: {
       vmas: { list: [{ start: 0x10000, end: 0x12000, prot: 5, shared: false, fileOffset: 0, growsDown: false }] },
@@ -84,6 +87,10 @@ describe('procfs', () => {
     const stat = await read(vfs, ctx, '/proc/self/stat');
     expect(stat).toMatch(/^7 \(prog\) S 1 7 1 /);
     expect(String(stat).trim().split(' ').length).toBe(52);
+    // utime and cutime in ticks: the process's in /proc/[pid], the thread's in its task directory.
+    expect(String(stat).split(' ').slice(13, 17)).toEqual(['250', '0', '3', '0']);
+    const taskStat = await read(vfs, ctx, '/proc/7/task/7/stat');
+    expect(String(taskStat).split(' ').slice(13, 17)).toEqual(['120', '0', '3', '0']);
     const status = String(await read(vfs, ctx, '/proc/7/status'));
     expect(status).toContain('Name:\tprog\n');
     expect(status).toContain('PPid:\t1\n');

@@ -8,7 +8,7 @@ import { E } from '../../abi/errno.js';
 import { err, isErr, type MaybePromise, type Result } from '../../abi/result.js';
 import { dtFromMode, O, S } from '../../vfs/constants.js';
 import { FileDescription, seekWith } from '../../vfs/file.js';
-import type { DirEntry, Filesystem, Inode } from '../../vfs/inode.js';
+import type { DirEntry, Filesystem, Inode, Opener } from '../../vfs/inode.js';
 import type { Location } from '../../vfs/mount.js';
 import { nowNs, syntheticStatfs, type Stat, type Statfs } from '../../vfs/stat.js';
 import { allocAnonDev } from '../../vfs/synthetic.js';
@@ -89,12 +89,13 @@ export class GenDir extends GenInode {
 }
 
 export class GenFile extends GenInode {
-  constructor(fs: GenFs, path: string, private readonly content: () => Result<string | Uint8Array>, perm = 0o444, owner?: () => Owner) {
+  /** content gets the opener's context (the calling task) for files whose text depends on who reads. */
+  constructor(fs: GenFs, path: string, private readonly content: (ctx?: object) => Result<string | Uint8Array>, perm = 0o444, owner?: () => Owner) {
     super(fs, path, S.IFREG | perm, owner);
   }
-  open(loc: Location, flags: number): Result<FileDescription> {
+  open(loc: Location, flags: number, opener?: Opener): Result<FileDescription> {
     if ((flags & O.ACCMODE) !== O.RDONLY) return err(E.EACCES);
-    const c = this.content();
+    const c = this.content(opener?.ctx);
     if (isErr(c)) return c;
     return new SnapshotFile(flags, loc, typeof c === 'string' ? new TextEncoder().encode(c) : c);
   }

@@ -8,9 +8,12 @@ import { err, type Result } from '../../abi/result.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task } from '../../kernel/task.js';
 import type { ThreadGroup } from '../../kernel/thread_group.js';
+import type { PidNamespace } from '../../kernel/pid_namespace.js';
+import type { UtsName } from '../../kernel/uts_namespace.js';
 import type { PathCtx } from '../../vfs/vfs.js';
 import { entries, GenDir, GenFile, GenFs, GenSymlink, type Entries, type GenInode } from './nodes.js';
 import { netDir } from './net.js';
+import { sysvipcDir } from './sysvipc.js';
 import { taskDirEntries } from './task_files.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0n;
@@ -38,17 +41,28 @@ export class ProcFs extends GenFs {
    * appear too. The Sentry holds them; they do not reach the host.
    */
   readonly sysctl = new Map<string, string>();
+  /** The pid namespace of the task that mounted this instance: the pids it shows (default: the root). */
+  mountNs?: PidNamespace;
+
+  get pidNs(): PidNamespace | undefined {
+    return this.mountNs ?? this.kernel?.rootPidNs;
+  }
+
+  /** pid (root id) as this procfs names it; 0 when outside its namespace. */
+  vpid(g: number): number {
+    return this.pidNs?.idOf(g) ?? g;
+  }
 
   constructor() {
     super('proc', PROC_SUPER_MAGIC);
     this.rootNode = new GenDir(this, '', () => this.rootEntries());
   }
 
-  /** The thread groups the sandbox can see (zombies included until reaped). */
+  /** The thread groups this procfs's pid namespace sees (zombies included until reaped). */
   groups(): ThreadGroup[] {
     const k = this.kernel;
     if (k === undefined) return [];
-    return [...k.groups.values()].filter((g) => !g.reaped).sort((a, b) => a.pid - b.pid);
+    return [...k.groups.values()].filter((g) => !g.reaped && this.vpid(g.pid) !== 0).sort((a, b) => this.vpid(a.pid) - this.vpid(b.pid));
   }
 
   group(pid: number): ThreadGroup | undefined {
@@ -67,8 +81,8 @@ export class ProcFs extends GenFs {
 
   private rootEntries(): Entries {
     const e = entries([
-      ['self', (p) => new GenSymlink(this, p, (ctx) => callerPid(ctx, false))],
-      ['thread-self', (p) => new GenSymlink(this, p, (ctx) => callerPid(ctx, true))],
+      ['self', (p) => new GenSymlink(this, p, (ctx) => callerPid(this, ctx, false))],
+      ['thread-self', (p) => new GenSymlink(this, p, (ctx) => callerPid(this, ctx, true))],
       ['mounts', (p) => new GenSymlink(this, p, () => 'self/mounts')],
       ['meminfo', (p) => new GenFile(this, p, () => this.meminfo())],
       ['cpuinfo', (p) => new GenFile(this, p, () => this.cpuinfo())],
@@ -79,7 +93,7 @@ export class ProcFs extends GenFs {
       })],
       ['loadavg', (p) => new GenFile(this, p, () => {
         const n = this.kernel?.tasks.size ?? 0;
-        const last = Math.max(0, ...this.groups().map((g) => g.pid));
+        const last = Math.max(0, ...this.groups().map((g) => this.vpid(g.pid)));
         return `0.00 0.00 0.00 ${Math.min(1, n)}/${n} ${last}\n`;
       })],
       ['filesystems', (p) => new GenFile(this, p, () => FILESYSTEMS)],
@@ -89,10 +103,11 @@ export class ProcFs extends GenFs {
       })],
       ['sys', (p) => new GenDir(this, p, () => this.sysEntries())],
       ['net', netDir(this, () => this.kernel)],
+      ['sysvipc', sysvipcDir(this, () => this.kernel, (g) => (g === 0 ? 0 : this.vpid(g)))],
     ]);
     for (const g of this.groups()) {
       const pid = g.pid;
-      e.set(String(pid), (p) => new GenDir(this, p, () => taskDirEntries(this, pid, pid, true), 0o555, () => this.ownerOf(pid)));
+      e.set(String(this.vpid(pid)), (p) => new GenDir(this, p, () => taskDirEntries(this, pid, pid, true), 0o555, () => this.ownerOf(pid)));
     }
     return e;
   }
@@ -146,7 +161,9 @@ export class ProcFs extends GenFs {
 
   private sysEntries(): Entries {
     const key = (p: string): string => p.slice('/sys/'.length);
-    const val = (f: () => string) => (p: string): GenInode => new GenFile(this, p, () => (this.sysctl.get(key(p)) ?? f()) + '\n', 0o444);
+    const val = (f: (ctx?: object) => string) => (p: string): GenInode => new GenFile(this, p, (ctx) => (this.sysctl.get(key(p)) ?? f(ctx)) + '\n', 0o444);
+    // The reader's UTS namespace (the root one when the reader is not a task).
+    const readerUts = (ctx?: object): UtsName | undefined => (ctx as Partial<Task> | undefined)?.nsproxy?.uts.name ?? this.kernel?.uts;
     const dir = (list: [string, (p: string) => GenInode][]) => (p: string): GenInode => new GenDir(this, p, () => withSysctl(p, entries(list)));
     // Adds the configured keys that have no default under the directory at p.
     const withSysctl = (p: string, e: Entries): Entries => {
@@ -161,8 +178,8 @@ export class ProcFs extends GenFs {
     const uts = (): NonNullable<Kernel['uts']> | undefined => this.kernel?.uts;
     return withSysctl('/sys', entries([
       ['kernel', dir([
-        ['hostname', val(() => uts()?.nodename ?? '')],
-        ['domainname', val(() => uts()?.domainname ?? '(none)')],
+        ['hostname', val((ctx) => readerUts(ctx)?.nodename ?? '')],
+        ['domainname', val((ctx) => readerUts(ctx)?.domainname ?? '(none)')],
         ['osrelease', val(() => uts()?.release ?? '')],
         ['ostype', val(() => uts()?.sysname ?? 'Linux')],
         ['version', val(() => uts()?.version ?? '')],
@@ -198,6 +215,10 @@ export class ProcFs extends GenFs {
         ['file-max', val(() => '9223372036854775807')],
         ['nr_open', val(() => '1048576')],
         ['pipe-max-size', val(() => '1048576')],
+        ['mqueue', dir([
+          ['queues_max', val(() => '256')], ['msg_max', val(() => '10')], ['msgsize_max', val(() => '8192')],
+          ['msg_default', val(() => '10')], ['msgsize_default', val(() => '8192')],
+        ])],
         ['inotify', dir([
           ['max_user_watches', val(() => '8192')],
           ['max_user_instances', val(() => '128')],
@@ -215,11 +236,13 @@ function randomUuid(): string {
   return globalThis.crypto.randomUUID();
 }
 
-/** /proc/self and /proc/thread-self: the caller's pid (or pid/task/tid). */
-function callerPid(ctx: PathCtx | undefined, thread: boolean): Result<string> {
+/** /proc/self and /proc/thread-self: the caller's pid (or pid/task/tid) in this procfs's namespace. */
+function callerPid(fs: ProcFs, ctx: PathCtx | undefined, thread: boolean): Result<string> {
   const t = ctx as Partial<Task> | undefined;
   if (t?.tg === undefined || t.tid === undefined) return err(E.ENOENT);
-  return thread ? `${t.tg.pid}/task/${t.tid}` : String(t.tg.pid);
+  const pid = fs.vpid(t.tg.pid);
+  if (pid === 0) return err(E.ENOENT);
+  return thread ? `${pid}/task/${fs.vpid(t.tid)}` : String(pid);
 }
 
 const FILESYSTEMS = [

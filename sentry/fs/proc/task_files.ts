@@ -8,6 +8,7 @@ import type { Task } from '../../kernel/task.js';
 import type { ThreadGroup } from '../../kernel/thread_group.js';
 import { RLIM_INFINITY } from '../../kernel/thread_group.js';
 import { STACK_TOP } from '../../mm/mm.js';
+import { groupCpuNs } from '../../syscalls/cpu_clocks.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../mm/vma.js';
 import { O } from '../../vfs/constants.js';
 import { MNT } from '../../vfs/mount.js';
@@ -15,6 +16,7 @@ import type { FileDescription } from '../../vfs/file.js';
 import { devMajor, devMinor } from '../../vfs/stat.js';
 import { entries, GenDir, GenFile, GenSymlink, type Entries } from './nodes.js';
 import { CLK_TCK, type ProcFs } from './procfs.js';
+import { nsDir } from './ns_files.js';
 
 const PAGE = 4096;
 
@@ -60,17 +62,25 @@ function startTicks(fs: ProcFs, tg: ThreadGroup): number {
   return Math.max(0, Math.floor(Number(tg.startNs - k.bootNs) / (1e9 / CLK_TCK)));
 }
 
-function statLine(fs: ProcFs, t: Task): string {
+function statLine(fs: ProcFs, t: Task, thread: boolean): string {
   const tg = t.tg;
   const vm = vmStats(t);
   const a = t.mm.procArgs;
+  // CPU time (all of it as user time): a task directory shows the thread's own.
+  const ticks = (ns: bigint): string => String((ns * BigInt(CLK_TCK)) / 1_000_000_000n);
+  const cpuNs = thread ? t.thread.threadCpuNs(true) ?? 0n : groupCpuNs(tg);
   const f = [
-    t.tid, `(${t.comm})`, stateLetter(t), tg.parent?.pid ?? 0, tg.pgid, tg.sid, 0, -1, 0x400000,
-    0, 0, 0, 0, 0, 0, 0, 0, 20, 0, tg.tasks.size, 0, startTicks(fs, tg), vm.size, vm.rss / PAGE,
+    fs.vpid(t.tid), `(${t.comm})`, stateLetter(t), tg.parent === undefined ? 0 : fs.vpid(tg.parent.pid), fs.vpid(tg.pgid), fs.vpid(tg.sid), 0, -1, 0x400000,
+    0, 0, 0, 0, ticks(cpuNs), 0, ticks(tg.childrenCpuNs), 0, 20, 0, tg.tasks.size, 0, startTicks(fs, tg), vm.size, vm.rss / PAGE,
     '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, tg.exitSignal, 0, 0, 0, 0, 0, 0,
     0, 0, t.mm.brkBase, a?.argStart ?? 0, a?.argEnd ?? 0, a?.envStart ?? 0, a?.envEnd ?? 0, 0,
   ];
   return f.join(' ') + '\n';
+}
+
+function nsIds(fs: ProcFs, tg: ThreadGroup, g: number): string {
+  const viewer = fs.pidNs;
+  return viewer === undefined ? String(g) : tg.pidNs.chain(viewer, g).join('\t');
 }
 
 function hex16(n: bigint): string {
@@ -93,10 +103,11 @@ function status(fs: ProcFs, t: Task): string {
   const fdSize = Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...[...t.fds.fds()].map((x) => x + 1)))));
   return [
     `Name:\t${t.comm}`, `Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`, `State:\t${stateName(letter)}`,
-    `Tgid:\t${tg.pid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${tg.parent?.pid ?? 0}`, 'TracerPid:\t0',
+    `Tgid:\t${fs.vpid(tg.pid)}`, 'Ngid:\t0', `Pid:\t${fs.vpid(t.tid)}`, `PPid:\t${tg.parent === undefined ? 0 : fs.vpid(tg.parent.pid)}`, 'TracerPid:\t0',
     `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
     `FDSize:\t${fdSize}`, `Groups:\t${c.groups.join(' ')}${c.groups.length > 0 ? ' ' : ''}`,
-    `NStgid:\t${tg.pid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${tg.pgid}`, `NSsid:\t${tg.sid}`,
+    // Ids from this procfs's pid namespace down to the task's own (Linux's NS* lines).
+    `NStgid:\t${nsIds(fs, tg, tg.pid)}`, `NSpid:\t${nsIds(fs, tg, t.tid)}`, `NSpgid:\t${nsIds(fs, tg, tg.pgid)}`, `NSsid:\t${nsIds(fs, tg, tg.sid)}`,
     `VmPeak:\t${kb(vm.size)}`, `VmSize:\t${kb(vm.size)}`, `VmLck:\t${kb(t.mm.locked.bytes)}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(vm.rss)}`, `VmRSS:\t${kb(vm.rss)}`, `RssAnon:\t${kb(vm.rss)}`, `RssFile:\t${kb(0)}`,
     `RssShmem:\t${kb(0)}`, `VmData:\t${kb(vm.data)}`, `VmStk:\t${kb(vm.stack)}`, `VmExe:\t${kb(vm.exe)}`,
@@ -183,7 +194,7 @@ function mounts(fs: ProcFs, t: Task, info: boolean): string {
   const k = fs.kernel;
   if (k === undefined) return '';
   const out: string[] = [];
-  for (const m of k.vfs.mountList()) {
+  for (const m of k.vfs.mountList(t.fs.root.mount.ns)) {
     const where = escapeMountPath(k.vfs.mountPath(m, t.fs.root));
     const type = m.fs.name === 'gofer' ? '9p' : m.fs.name === 'devfs' ? 'tmpfs' : m.fs.name;
     const src = (m.fs as { source?: string }).source ?? (type === '9p' || m.fs.name === 'devfs' ? 'none' : type);
@@ -214,7 +225,7 @@ export function taskDirEntries(fs: ProcFs, pid: number, tid: number, withTasks: 
       return isErr(t) ? t : gen(t);
     }, owner);
   const e = entries([
-    ['stat', file((t) => statLine(fs, t))],
+    ['stat', file((t) => statLine(fs, t, !withTasks))],
     ['statm', file((t) => {
       const vm = vmStats(t);
       return `${vm.size / PAGE} ${vm.rss / PAGE} 0 ${vm.exe / PAGE} 0 ${(vm.data + vm.stack) / PAGE} 0\n`;
@@ -255,6 +266,7 @@ export function taskDirEntries(fs: ProcFs, pid: number, tid: number, withTasks: 
       const cwd = k === undefined ? '/' : k.vfs.pathOf(t.fs.cwd, t.fs.root).path;
       return (cwd === '/' ? '' : cwd) + '/' + fn.replace(/^\.\//, '');
     })],
+    ['ns', (p) => nsDir(fs, p, () => taskOf(fs, pid, tid), owner)],
     ['cwd', link((t) => fs.kernel?.vfs.pathOf(t.fs.cwd, t.fs.root).path ?? '/')],
     ['root', link(() => '/')],
     ['fd', (p) => new GenDir(fs, p, () => {
@@ -295,7 +307,7 @@ export function taskDirEntries(fs: ProcFs, pid: number, tid: number, withTasks: 
       if (g === undefined) return list;
       for (const t of [...g.tasks].sort((a, b) => a.tid - b.tid)) {
         const id = t.tid;
-        list.set(String(id), (q) => new GenDir(fs, q, () => taskDirEntries(fs, pid, id, false), 0o555, () => fs.ownerOf(id)));
+        list.set(String(fs.vpid(id)), (q) => new GenDir(fs, q, () => taskDirEntries(fs, pid, id, false), 0o555, () => fs.ownerOf(id)));
       }
       return list;
     }));

@@ -31,6 +31,11 @@ export interface NativeAddon {
   STUB_SYSCALL_ADDR: number;
   /** CPU time (ns) of a stub process via its host process CPU clock (native/cpuclock.c). */
   cpuClockNs?(pid: number): number;
+  /** The vDSO clock's parameter page and host clock samples (native/vdso_clock.c). */
+  vdsoClockAttach(page: Uint8Array): number;
+  vdsoClockRead(clk: number): bigint | undefined;
+  vdsoClockSample(out: BigInt64Array): number;
+  hostClockNs(clk: number): bigint | number;
 }
 
 /** The directory holding build/Release, found upward from this module (source or bundle). */

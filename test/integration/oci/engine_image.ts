@@ -19,7 +19,7 @@ export function busyboxRootfs(dir: string): string {
 
 /** Runs a command; throws with its output when it fails. */
 export function must(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): string {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, encoding: 'utf8', killSignal: 'SIGKILL', timeout: 120_000 });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
