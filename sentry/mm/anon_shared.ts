@@ -2,17 +2,16 @@
 // that every mapping of it shares (fork included, even pages nobody touched before the
 // fork), freed when the last mapping goes.
 
-import { isErr, type Result } from '../abi/result.js';
+import type { Result } from '../abi/result.js';
 import type { Mappable } from './mappable.js';
 import type { MemoryFile } from './memory_file.js';
+import { ShmemPages } from './shmem_pages.js';
 
 let nextId = 0;
 
 export class AnonSharedMemory implements Mappable {
   readonly id = `anon-shared:${nextId++}`;
-  /** Page index -> memory-file page; the object holds one reference on each. */
-  private readonly pages = new Map<number, number>();
-  private mf?: MemoryFile;
+  private readonly pages = new ShmemPages();
   private mappings = 0;
 
   /** Fresh pages come zeroed from the memory file: nothing to copy in. */
@@ -21,13 +20,7 @@ export class AnonSharedMemory implements Mappable {
   }
 
   sharedPage(mf: MemoryFile, index: number): Result<number> {
-    const have = this.pages.get(index);
-    if (have !== undefined) return have;
-    const got = mf.alloc(1);
-    if (isErr(got)) return got;
-    this.mf = mf;
-    this.pages.set(index, got[0]);
-    return got[0];
+    return this.pages.page(mf, index);
   }
 
   mapped(): void {
@@ -36,8 +29,7 @@ export class AnonSharedMemory implements Mappable {
 
   unmapped(): void {
     if (--this.mappings > 0) return;
-    for (const ppn of this.pages.values()) this.mf?.release(ppn);
-    this.pages.clear();
+    this.pages.releaseAll();
   }
 
   /** Pages allocated so far (for tests and accounting). */

@@ -16,6 +16,7 @@ import { atDeadline } from '../kernel/deadline.js';
 import { cpuClockNs, cpuClockOf, cpuClockResNs } from './cpu_clocks.js';
 import { credSyscalls } from './sys_cred.js';
 import { CAP_SETPCAP, type Credentials } from '../kernel/credentials.js';
+import { readTimespec } from './timespec.js';
 
 function out(t: Task, addr: number, b: Uint8Array): number {
   const r = t.mem.copyOut(addr, b);
@@ -338,17 +339,6 @@ const sysTime: SyscallHandler = (t, a) => {
   }
   return s;
 };
-
-/** Reads a struct timespec, validating tv_nsec like Linux (EINVAL outside [0, 1e9)). */
-function readTimespec(t: Task, addr: number): bigint | number {
-  const b = t.mem.copyIn(addr, 16);
-  if (isErr(b)) return -b.errno;
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
-  const sec = dv.getBigInt64(0, true);
-  const nsec = dv.getBigInt64(8, true);
-  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -E.EINVAL;
-  return sec * 1_000_000_000n + nsec;
-}
 
 /**
  * Parks the task on a timer (the Sentry serves everyone else meanwhile). A signal ends

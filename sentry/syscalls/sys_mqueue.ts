@@ -13,6 +13,8 @@ import { makeSiginfo } from '../kernel/sigqueue.js';
 import type { Task } from '../kernel/task.js';
 import { O } from '../vfs/constants.js';
 import type { SyscallTable } from './types.js';
+import { readTimespec } from './timespec.js';
+import { CLOCK, clockNow } from '../kernel/vdso_clock.js';
 
 const MQ_PRIO_MAX = 32768;
 const HARD_MSGMAX = 65536;
@@ -42,13 +44,9 @@ function mqFile(t: Task, fd: number): MqFile | number {
 /** An absolute CLOCK_REALTIME timespec as a monotonic deadline (undefined: none). */
 function absDeadline(t: Task, addr: number): bigint | undefined | number {
   if (addr === 0) return undefined;
-  const b = t.mem.copyIn(addr, 16);
-  if (isErr(b)) return -b.errno;
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
-  const sec = dv.getBigInt64(0, true);
-  const nsec = dv.getBigInt64(8, true);
-  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -E.EINVAL;
-  const left = sec * 1_000_000_000n + nsec - BigInt(Date.now()) * 1_000_000n;
+  const at = readTimespec(t, addr);
+  if (typeof at === 'number') return at;
+  const left = at - clockNow(t.kernel.clock, CLOCK.REALTIME);
   return process.hrtime.bigint() + (left > 0n ? left : 0n);
 }
 

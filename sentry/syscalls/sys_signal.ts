@@ -17,6 +17,7 @@ import type { ThreadGroup } from '../kernel/thread_group.js';
 import { groupByVpid, rootId, taskByVtid } from '../kernel/pid_namespace.js';
 import type { SyscallHandler, SyscallTable } from './types.js';
 import { SignalFdFile } from '../fs/signalfd/signalfd.js';
+import { readTimespec } from './timespec.js';
 
 const SIG_BLOCK = 0;
 const SIG_UNBLOCK = 1;
@@ -298,13 +299,9 @@ const sysRtSigtimedwait: SyscallHandler = (t, a) => {
   const infoAddr = a.ptr(1);
   let ms: number | undefined;
   if (a.ptr(2) !== 0) {
-    const b = t.mem.copyIn(a.ptr(2), 16);
-    if (isErr(b)) return -b.errno;
-    const dv = new DataView(b.buffer, b.byteOffset, 16);
-    const sec = dv.getBigInt64(0, true);
-    const nsec = dv.getBigInt64(8, true);
-    if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -E.EINVAL;
-    ms = Number(sec) * 1000 + Number(nsec) / 1e6;
+    const ns = readTimespec(t, a.ptr(2));
+    if (typeof ns === 'number') return ns;
+    ms = Number(ns) / 1e6;
   }
   const take = (): number | undefined => {
     const s = dequeueSignal(t, want);

@@ -18,6 +18,7 @@ import { socketFamily } from '../socket/factory.js';
 import { credOf, releaseControl, SocketFile, type Control, type Received, type UCred } from '../socket/socket_file.js';
 import { UnixSocket } from '../socket/unix/unix_socket.js';
 import type { SyscallTable } from './types.js';
+import { readTimespec } from './timespec.js';
 
 /** sizeof(struct sockaddr_storage): the longest address a syscall accepts. */
 const SOCKADDR_MAX = 128;
@@ -596,13 +597,9 @@ async function sysRecvmmsg(t: Task, a: SyscallArgs): Promise<number> {
   let flags = a.int(3);
   let deadline = Infinity;
   if (a.ptr(4) !== 0) {
-    const ts = t.mem.copyIn(a.ptr(4), 16);
-    if (isErr(ts)) return -ts.errno;
-    const v = new DataView(ts.buffer, ts.byteOffset, 16);
-    const sec = v.getBigInt64(0, true);
-    const nsec = v.getBigInt64(8, true);
-    if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -E.EINVAL;
-    deadline = performance.now() + Number(sec) * 1000 + Number(nsec) / 1e6;
+    const ns = readTimespec(t, a.ptr(4));
+    if (typeof ns === 'number') return ns;
+    deadline = performance.now() + Number(ns) / 1e6;
   }
   let i = 0;
   for (; i < vlen; i++) {

@@ -3,11 +3,11 @@
 // with EINTR (IPC waits are never restarted, as on Linux), a deadline with `timeoutErrno`.
 
 import { E } from '../../abi/errno.js';
-import { isErr } from '../../abi/result.js';
 import { atDeadline, type Deadline } from '../deadline.js';
 import { directWait } from '../direct_wait.js';
 import { interruptSignal } from '../signal_delivery.js';
 import type { Task } from '../task.js';
+import { readTimespec } from '../../syscalls/timespec.js';
 
 /**
  * `enlist` puts a waiter somewhere a waker finds it and returns how to take it out again;
@@ -39,11 +39,7 @@ export function park(t: Task, enlist: (complete: (ret: number) => void) => () =>
 /** A relative struct timespec at addr as a monotonic deadline; undefined for a NULL pointer. */
 export function relDeadline(t: Task, addr: number): bigint | undefined | { errno: number } {
   if (addr === 0) return undefined;
-  const b = t.mem.copyIn(addr, 16);
-  if (isErr(b)) return { errno: b.errno };
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
-  const sec = dv.getBigInt64(0, true);
-  const nsec = dv.getBigInt64(8, true);
-  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return { errno: E.EINVAL };
-  return process.hrtime.bigint() + sec * 1_000_000_000n + nsec;
+  const ns = readTimespec(t, addr);
+  if (typeof ns === 'number') return { errno: -ns };
+  return process.hrtime.bigint() + ns;
 }

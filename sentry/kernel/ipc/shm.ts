@@ -3,9 +3,10 @@
 // of VMAs referring to it (so fork and mprotect splits count, as on Linux), and a segment
 // marked for removal is destroyed when the last one goes.
 
-import { isErr, type Result } from '../../abi/result.js';
+import type { Result } from '../../abi/result.js';
 import type { Mappable } from '../../mm/mappable.js';
 import type { MemoryFile } from '../../mm/memory_file.js';
+import { ShmemPages } from '../../mm/shmem_pages.js';
 import { IdTable, IpcPerm, nowSec, type IpcObject } from './object.js';
 
 export const SHM_RDONLY = 0o10000;
@@ -31,8 +32,7 @@ let nextId = 0;
 
 export class ShmSegment implements IpcObject, Mappable {
   readonly id = `sysv-shm:${nextId++}`;
-  private readonly pages = new Map<number, number>();
-  private mf?: MemoryFile;
+  private readonly pages = new ShmemPages();
   nattch = 0;
   atime = 0;
   dtime = 0;
@@ -54,13 +54,7 @@ export class ShmSegment implements IpcObject, Mappable {
   }
 
   sharedPage(mf: MemoryFile, index: number): Result<number> {
-    const have = this.pages.get(index);
-    if (have !== undefined) return have;
-    const got = mf.alloc(1);
-    if (isErr(got)) return got;
-    this.mf = mf;
-    this.pages.set(index, got[0]);
-    return got[0];
+    return this.pages.page(mf, index);
   }
 
   fileSize(): Result<number> {
@@ -89,8 +83,7 @@ export class ShmSegment implements IpcObject, Mappable {
     this.destroyed = true;
     this.owner.table.remove(this);
     this.owner.totalPages -= this.pageCount;
-    for (const ppn of this.pages.values()) this.mf?.release(ppn);
-    this.pages.clear();
+    this.pages.releaseAll();
   }
 }
 
