@@ -12,27 +12,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "inet_addr.h"
 
 static int mapped_loopback(const struct sockaddr_in6 *a) {
   return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && a->sin6_addr.s6_addr[12] == 127 && a->sin6_addr.s6_addr[15] == 1;
-}
-
-static struct sockaddr_in6 addr6(const char *s, int port) {
-  struct sockaddr_in6 a;
-  memset(&a, 0, sizeof a);
-  a.sin6_family = AF_INET6;
-  a.sin6_port = htons(port);
-  inet_pton(AF_INET6, s, &a.sin6_addr);
-  return a;
-}
-
-static struct sockaddr_in addr4(const char *s, int port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, s, &a.sin_addr);
-  return a;
 }
 
 /** A listener on [::]:0 (V6ONLY as asked); returns its fd and port. */
